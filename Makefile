@@ -1,0 +1,43 @@
+# The two fresh-machine commands (see README):
+#   make run   - set up, then validate and health-check the bundled Meltano project
+#   make test  - set up, then run ruff, mypy and every test
+# Everything lives in .venv; nothing is installed outside this checkout.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+export MELTANO_CLI_DISABLE_VERSION_CHECK := true
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+run: $(STAMP)
+	$(BIN)/meltano install
+	$(BIN)/meltano invoke gruponos-infra:validate
+	$(BIN)/meltano invoke gruponos-infra:health
+
+lint: $(STAMP)
+	$(BIN)/ruff check gruponos_ext tests bench
+	$(BIN)/ruff format --check gruponos_ext tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test,bench]'
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .meltano output .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""gruponos-infra: the infrastructure layer for GrupoNOS Meltano pipelines."""
