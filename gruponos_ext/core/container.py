@@ -171,7 +171,7 @@ class Container:
         # The hot path: resolve() is the dict lookup itself, with no Python frame
         # in between (a created singleton costs one C call). The method below
         # documents it and is what subclasses and type checkers see.
-        self.resolve = self._instances.__getitem__  # type: ignore[method-assign]
+        self.resolve = self._instances.__getitem__  # type: ignore[method-assign,assignment]
         # name -> zero-argument callable building a new transient.
         self._transients: dict[str, Callable[[], Any]] = {}
         self._singleton_locks: dict[str, threading.RLock] = {}

@@ -1,0 +1,55 @@
+"""structlog to stderr, following the EDK's ``LOG_LEVEL`` / ``MELTANO_LOG_JSON``.
+
+Results go to stdout; logs never do, so ``health --format json`` stays
+parseable. Meltano sets neither variable itself: the default is ``warning``
+so a healthy run prints only its result.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+__all__ = ["configure_logging", "debug_enabled"]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def debug_enabled() -> bool:
+    """True when ``LOG_LEVEL`` asks for debug output (tracebacks are shown then)."""
+    return os.environ.get("LOG_LEVEL", "").strip().lower() == "debug"
+
+
+def configure_logging() -> None:
+    import structlog
+
+    name = os.environ.get("LOG_LEVEL", "warning").strip().upper() or "WARNING"
+    level = logging.getLevelName(name)
+    if not isinstance(level, int):
+        level = logging.WARNING
+    as_json = os.environ.get("MELTANO_LOG_JSON", "").strip().lower() in _TRUE
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer()
+        if as_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        # Resolve sys.stderr at each write: it may be wrapped by the secret scrubber.
+        logger_factory=structlog.PrintLoggerFactory(file=_StderrProxy()),  # type: ignore[arg-type]
+        cache_logger_on_first_use=True,
+    )
+
+
+class _StderrProxy:
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()

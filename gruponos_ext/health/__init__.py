@@ -1,0 +1,81 @@
+"""Health checks: the model, the parallel runner, renderings and built-in checks.
+
+The model is imported eagerly (it is light); everything else on first
+attribute access, so ``import gruponos_ext.health.model`` stays cheap for
+commands that never run a check.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from gruponos_ext.health.model import (
+    CheckOutcome,
+    CheckResult,
+    HealthCheck,
+    HealthReport,
+    ServiceCheck,
+    Status,
+)
+
+if TYPE_CHECKING:
+    from gruponos_ext.health.checks import (
+        breakers_check,
+        disk_space_check,
+        meltano_db_check,
+        settings_check,
+        state_dir_check,
+    )
+    from gruponos_ext.health.report import render_json, render_text, to_ietf_json
+    from gruponos_ext.health.runner import (
+        DuplicateCheckError,
+        HealthCheckRunner,
+        UnknownCheckError,
+        sanitise,
+    )
+
+__all__ = [
+    "CheckOutcome",
+    "CheckResult",
+    "DuplicateCheckError",
+    "HealthCheck",
+    "HealthCheckRunner",
+    "HealthReport",
+    "ServiceCheck",
+    "Status",
+    "UnknownCheckError",
+    "breakers_check",
+    "disk_space_check",
+    "meltano_db_check",
+    "render_json",
+    "render_text",
+    "sanitise",
+    "settings_check",
+    "state_dir_check",
+    "to_ietf_json",
+]
+
+_LAZY = {
+    "DuplicateCheckError": "runner",
+    "HealthCheckRunner": "runner",
+    "UnknownCheckError": "runner",
+    "sanitise": "runner",
+    "render_json": "report",
+    "render_text": "report",
+    "to_ietf_json": "report",
+    "breakers_check": "checks",
+    "disk_space_check": "checks",
+    "meltano_db_check": "checks",
+    "settings_check": "checks",
+    "state_dir_check": "checks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

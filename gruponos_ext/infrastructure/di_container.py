@@ -1,0 +1,305 @@
+"""``GruponosMeltanoContainer``: the core container plus the GrupoNOS service sets.
+
+The generic container lives in :mod:`gruponos_ext.core.container`; this
+subclass adds what the seed README promises: environment profiles
+(production / development / test) that wire the real services from
+:class:`~gruponos_ext.config.GruponosMeltanoSettings`, ``configure_for_testing``
+for real but test-safe services, and the health checks the services carry.
+
+Service names (stable, used by ``services``, ``graph`` and user code):
+``settings``, ``breakers``, ``connection_pool``/``oracle_manager`` (only when
+Oracle is configured), ``wms_client`` (only when the WMS API is configured),
+``data_validator``, ``state_store`` (when a state directory is known),
+``alert_manager``, ``health_runner_factory``, ``orchestrator``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
+
+from gruponos_ext.core.container import Container
+from gruponos_ext.infrastructure import factories as f
+
+if TYPE_CHECKING:
+    from gruponos_ext.config import GruponosMeltanoSettings
+    from gruponos_ext.health.model import HealthCheck
+    from gruponos_ext.health.runner import HealthCheckRunner
+
+__all__ = ["GruponosMeltanoContainer", "Profile"]
+
+Profile = Literal["production", "development", "test"]
+
+# Which profile each settings environment gets: staging runs production services.
+_PROFILE_BY_ENVIRONMENT: dict[str, Profile] = {
+    "production": "production",
+    "staging": "production",
+    "development": "development",
+    "test": "test",
+}
+
+HealthRunnerFactory = Callable[..., "HealthCheckRunner"]
+
+
+class GruponosMeltanoContainer(Container):
+    """The DI container for GrupoNOS Meltano pipelines.
+
+    ``settings`` defaults to ``GruponosMeltanoSettings()`` (read from the
+    environment Meltano exports) the first time it is needed.
+
+    >>> container = GruponosMeltanoContainer()
+    >>> container.configure_for_environment()  # doctest: +SKIP
+    'development'
+    """
+
+    def __init__(self, settings: GruponosMeltanoSettings | None = None) -> None:
+        super().__init__()
+        self._settings = settings
+        self.profile: Profile | None = None
+
+    @property
+    def settings(self) -> GruponosMeltanoSettings:
+        """The settings the profiles wire from (loaded from the environment if not given)."""
+        if self._settings is None:
+            from gruponos_ext.config import GruponosMeltanoSettings
+
+            self._settings = GruponosMeltanoSettings()
+        return self._settings
+
+    # -- profiles --------------------------------------------------------------
+    def configure_for_environment(self) -> Profile:
+        """Register the service set that the settings' ``environment`` calls for."""
+        profile = _PROFILE_BY_ENVIRONMENT[self.settings.environment]
+        {
+            "production": self.register_production_services,
+            "development": self.register_development_services,
+            "test": self.register_test_services,
+        }[profile]()
+        return profile
+
+    def _register_common(self, profile: Profile) -> GruponosMeltanoSettings:
+        settings = self.settings
+        self.profile = profile
+        self.register_instance("settings", settings, description="GRUPONOS_INFRA_* settings")
+        self.register_singleton("breakers", f.create_breakers, description="circuit breakers")
+        self.register_instance(
+            "health_runner_factory",
+            self.health_runner,
+            description="builds a health-check runner over the registered checks",
+        )
+        self.register_transient(
+            "orchestrator", f.create_etl_orchestrator, description="preflight, guard and dispose"
+        )
+        return settings
+
+    def _register_external_services(self, settings: GruponosMeltanoSettings) -> None:
+        from gruponos_ext.services.oracle import oracle_service_check
+
+        if settings.oracle_configured:
+            self.register_singleton(
+                "connection_pool",
+                f.create_connection_pool,
+                cleanup=lambda manager: manager.close_all(),
+                health_check=oracle_service_check(settings.oracle_connect_timeout),
+                description="Oracle pool owner (python-oracledb, thin mode)",
+            )
+            self.register_singleton(
+                "oracle_manager",
+                f.create_oracle_connection_manager,
+                description="Oracle connection manager (same object as connection_pool)",
+            )
+        self._register_wms(settings)
+
+    def _register_wms(self, settings: GruponosMeltanoSettings) -> None:
+        from gruponos_ext.services.wms import wms_service_check
+
+        if settings.wms_configured:
+            self.register_singleton(
+                "wms_client",
+                f.create_wms_client,
+                health_check=wms_service_check(settings.wms_timeout),
+                description="Oracle WMS REST API client",
+            )
+
+    def _register_state_store(self, settings: GruponosMeltanoSettings) -> None:
+        if settings.state_dir is not None:
+            self.register_singleton(
+                "state_store",
+                f.create_state_store,
+                cleanup=lambda store: store.close(),
+                description="runs, locks, health and alert history (SQLite)",
+            )
+
+    def register_production_services(self) -> None:
+        """Real services from the settings; strict data validation."""
+        settings = self._register_common("production")
+        self._register_external_services(settings)
+        self._register_state_store(settings)
+        self.register_transient(
+            "data_validator", f.create_strict_data_validator, description="strict record rules"
+        )
+        self.register_singleton(
+            "alert_manager", f.create_alert_manager, description="alert channels from settings"
+        )
+
+    def register_development_services(self) -> None:
+        """Real services from the settings; lenient data validation."""
+        settings = self._register_common("development")
+        self._register_external_services(settings)
+        self._register_state_store(settings)
+        self.register_transient(
+            "data_validator", f.create_data_validator, description="lenient record rules"
+        )
+        self.register_singleton(
+            "alert_manager", f.create_alert_manager, description="alert channels from settings"
+        )
+
+    def register_test_services(self) -> None:
+        """Real but test-safe services: no production endpoints, alerts to a recorder.
+
+        Oracle is wired only from ``GRUPONOS_TEST_ORACLE_*`` (never from the
+        production settings); the WMS client only for a loopback URL; state
+        lives in a temporary directory removed on dispose.
+        """
+        settings = self._register_common("test")
+        self._register_test_oracle()
+        if settings.wms_configured and _is_loopback(str(settings.wms_base_url)):
+            self._register_wms(settings)
+        self.register_singleton(
+            "state_store",
+            f.create_temporary_state_store,
+            cleanup=f.remove_temporary_state_store,
+            description="runs, locks, health and alert history (temporary SQLite)",
+        )
+        self.register_transient(
+            "data_validator", f.create_data_validator, description="lenient record rules"
+        )
+        self.register_singleton(
+            "alert_manager",
+            f.create_recording_alert_manager,
+            description="alerts recorded in memory, sent nowhere",
+        )
+
+    def _register_test_oracle(self) -> None:
+        dsn = os.environ.get("GRUPONOS_TEST_ORACLE_DSN")
+        user = os.environ.get("GRUPONOS_TEST_ORACLE_USER")
+        password = os.environ.get("GRUPONOS_TEST_ORACLE_PASSWORD")
+        if not (dsn and user and password):
+            return
+        from gruponos_ext.services.oracle import (
+            OracleConfig,
+            OracleConnectionManager,
+            oracle_service_check,
+        )
+
+        self.register_singleton(
+            "connection_pool",
+            lambda: OracleConnectionManager(OracleConfig.from_dsn(dsn, user, password)),
+            cleanup=lambda manager: manager.close_all(),
+            health_check=oracle_service_check(self.settings.oracle_connect_timeout),
+            description="Oracle test database (GRUPONOS_TEST_ORACLE_DSN)",
+        )
+        self.register_singleton("oracle_manager", f.create_oracle_connection_manager)
+
+    def configure_for_testing(self) -> None:
+        """The seed's integration-testing set: :meth:`register_test_services`."""
+        self.register_test_services()
+
+    # -- health ----------------------------------------------------------------
+    def health_checks(self) -> list[HealthCheck]:
+        """Built-in checks plus every check a registration carries.
+
+        Critical checks are also tagged ``critical`` so ``--tag critical``
+        (and preflight) select them.
+        """
+        from gruponos_ext.health import checks as builtin
+        from gruponos_ext.health.registry import checks_from_container
+
+        settings = self.settings
+        root = settings.project_root
+        found: list[HealthCheck] = [
+            builtin.settings_check(_reload_settings),
+            builtin.disk_space_check(
+                root or settings.state_dir,
+                warn_mb=settings.health_disk_warn_mb,
+                fail_mb=settings.health_disk_fail_mb,
+            ),
+            builtin.meltano_db_check(os.environ.get("MELTANO_DATABASE_URI"), base_dir=root),
+            builtin.state_dir_check(settings.state_dir),
+            builtin.breakers_check(self.resolve("breakers") if "breakers" in self else None),
+        ]
+        found += checks_from_container(self)
+        names = {check.name for check in found}
+        found += _unconfigured_checks(settings, names)
+        return [
+            dataclasses.replace(c, tags=c.tags | {"critical"}) if c.critical else c for c in found
+        ]
+
+    def health_runner(
+        self, *, default_timeout: float | None = None, deadline: float | None = None
+    ) -> HealthCheckRunner:
+        """A runner over :meth:`health_checks`, bounded by the health settings."""
+        from gruponos_ext.health.runner import HealthCheckRunner
+
+        settings = self.settings
+        secrets = tuple(
+            s.get_secret_value()
+            for s in (
+                settings.oracle_password,
+                settings.wms_password,
+                settings.alert_smtp_password,
+                settings.alert_webhook_url,
+                settings.alert_slack_webhook_url,
+            )
+            if s is not None
+        )
+        return HealthCheckRunner(
+            self.health_checks(),
+            default_timeout=default_timeout or settings.health_check_timeout,
+            deadline=deadline or settings.health_deadline,
+            secrets=secrets,
+        )
+
+
+def _reload_settings() -> object:
+    """Settings as the environment has them now (the settings check re-reads them)."""
+    from gruponos_ext.config import GruponosMeltanoSettings
+
+    return GruponosMeltanoSettings.from_env()
+
+
+def _unconfigured_checks(settings: GruponosMeltanoSettings, present: set[str]) -> list[HealthCheck]:
+    """``skip`` checks for the external systems that are not configured, with the reason."""
+    from gruponos_ext.health.model import CheckOutcome, HealthCheck
+
+    candidates = (
+        (
+            "oracle:connection",
+            "Oracle is not configured (set GRUPONOS_INFRA_ORACLE_HOST)",
+            "oracle",
+        ),
+        (
+            "wms_api:reachability",
+            "the WMS API is not configured (set GRUPONOS_INFRA_WMS_BASE_URL)",
+            "wms",
+        ),
+    )
+    return [
+        HealthCheck(
+            name,
+            functools.partial(CheckOutcome.skipped, reason),
+            tags=frozenset({component, "external"}),
+        )
+        for name, reason, component in candidates
+        if name not in present
+    ]
+
+
+def _is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return host in {"localhost", "::1"} or host.startswith("127.")

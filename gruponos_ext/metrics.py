@@ -1,0 +1,321 @@
+"""Report files for monitoring: JSON, and Prometheus textfile-collector files.
+
+Both are written atomically: the content goes to a temporary file in the
+target's directory, is flushed and fsynced, made world-readable (0644, so
+node_exporter running as another user can read it) and renamed over the
+target with :func:`os.replace`. A reader sees the old file or the new one,
+never a partial one. The temporary name ends in ``.tmp``, so the textfile
+collector (which reads ``*.prom`` only) never picks it up.
+
+Prometheus metrics (all gauges; ``job`` label only when a job is given, so the
+files of several jobs can sit in one collector directory without clashing):
+
+==============================================  =====================================
+``gruponos_health_status{status}``              1 for the overall status, 0 for the
+                                                others (pass, warn, fail)
+``gruponos_health_check_status{check,status}``  1 for the check's status, 0 for the
+                                                others (pass, warn, fail, skip)
+``gruponos_health_check_duration_seconds``      per ``check``
+``gruponos_health_duration_seconds``            the whole health run
+``gruponos_health_timestamp_seconds``           when the checks ran (Unix time)
+``gruponos_job_last_run_status{job,status}``    1 for the run's status, 0 for the others
+``gruponos_job_last_run_exit_code{job}``        the run's exit code
+``gruponos_job_last_run_duration_seconds``      per ``job``
+``gruponos_job_last_success_timestamp_seconds`` per ``job`` (Unix time)
+==============================================  =====================================
+
+Statuses are "one-hot" (one series per possible status, the current one 1):
+an alert rule reads ``gruponos_health_check_status{status="fail"} == 1``
+without knowing any numeric encoding, and every series exists from the first
+write, so ``absent()`` and ``changes()`` behave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gruponos_ext.core.errors import GruponosError
+
+if TYPE_CHECKING:
+    from gruponos_ext.health.model import HealthReport
+    from gruponos_ext.state.model import RunStatus
+
+__all__ = [
+    "MetricsWriteError",
+    "atomic_write_text",
+    "escape_label_value",
+    "render_prometheus",
+    "write_json_atomic",
+    "write_prometheus_textfile",
+]
+
+FILE_MODE = 0o644
+
+_CHECK_STATUSES = ("pass", "warn", "fail", "skip")
+_OVERALL_STATUSES = ("pass", "warn", "fail")
+_RUN_STATUSES = ("running", "success", "failed", "cancelled", "abandoned")
+
+
+class MetricsWriteError(GruponosError):
+    """A report file could not be written; ``details['path']`` names it."""
+
+    code = "METRICS_WRITE_FAILED"
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform/filesystem.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: Path | str, text: str, *, mode: int = FILE_MODE) -> Path:
+    """Replace ``path`` with ``text`` atomically (temp file + fsync + rename).
+
+    Creates missing parent directories. Raises :class:`MetricsWriteError`
+    naming the file when it cannot be written; no temporary file is left.
+    """
+    target = Path(path)
+    tmp: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp creates 0600; the collector may run as another user.
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise MetricsWriteError(
+            f"cannot write {target}: {exc.strerror or exc}; check that the directory "
+            "exists and is writable (setting metrics_dir)",
+            details={"path": str(target)},
+        ) from exc
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    _fsync_dir(target.parent)
+    return target
+
+
+def _json_default(value: Any) -> Any:
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def write_json_atomic(path: Path | str, data: Any, *, mode: int = FILE_MODE) -> Path:
+    """Write ``data`` as indented JSON to ``path`` atomically.
+
+    Beyond JSON types it accepts datetimes (ISO-8601), enums (their value),
+    paths, sets, dataclasses and objects with ``to_dict()``. NaN and
+    infinities are refused (``ValueError``): they are not JSON.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False, default=_json_default)
+    return atomic_write_text(path, text + "\n", mode=mode)
+
+
+def escape_label_value(value: str) -> str:
+    r"""Escape a label value for the text format: ``\`` ``"`` and newline."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _number(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _timestamp(value: datetime | float) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+class _Exposition:
+    """Collects samples per family, then renders families in insertion order."""
+
+    def __init__(self) -> None:
+        self._families: dict[str, tuple[str, list[str]]] = {}
+
+    def add(self, name: str, help_text: str, labels: dict[str, str], value: float) -> None:
+        _, samples = self._families.setdefault(name, (help_text, []))
+        rendered = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in labels.items())
+        samples.append(
+            f"{name}{{{rendered}}} {_number(value)}" if rendered else f"{name} {_number(value)}"
+        )
+
+    def one_hot(
+        self,
+        name: str,
+        help_text: str,
+        labels: dict[str, str],
+        current: str,
+        statuses: Iterable[str],
+    ) -> None:
+        for status in statuses:
+            self.add(name, help_text, {**labels, "status": status}, 1 if status == current else 0)
+
+    def render(self) -> str:
+        lines: list[str] = []
+        for name, (help_text, samples) in self._families.items():
+            lines.append(f"# HELP {name} {_escape_help(help_text)}")
+            lines.append(f"# TYPE {name} gauge")
+            lines.extend(samples)
+        return "\n".join(lines) + "\n" if lines else ""
+
+
+def render_prometheus(
+    report: HealthReport | None,
+    *,
+    job: str | None = None,
+    run_status: RunStatus | str | None = None,
+    exit_code: int | None = None,
+    last_success_time: datetime | float | None = None,
+    duration_s: float | None = None,
+) -> str:
+    """The Prometheus text exposition of ``report`` and/or a job's last run.
+
+    The job metrics (``run_status``, ``exit_code``, ``duration_s``,
+    ``last_success_time``) need ``job``; each is written only when given.
+    """
+    job_values = (run_status, exit_code, last_success_time, duration_s)
+    if job is None and any(v is not None for v in job_values):
+        raise ValueError("job metrics (run_status, exit_code, ...) need a job name")
+    base: dict[str, str] = {} if job is None else {"job": job}
+    out = _Exposition()
+    if report is not None:
+        out.one_hot(
+            "gruponos_health_status",
+            "Overall health status: 1 for the current status, 0 for the others.",
+            base,
+            report.status.value,
+            _OVERALL_STATUSES,
+        )
+        out.add(
+            "gruponos_health_duration_seconds",
+            "Wall time of the whole health run in seconds.",
+            base,
+            report.duration_s,
+        )
+        out.add(
+            "gruponos_health_timestamp_seconds",
+            "When the health checks ran, in seconds since the epoch.",
+            base,
+            _timestamp(report.time),
+        )
+        for result in report.results:
+            out.one_hot(
+                "gruponos_health_check_status",
+                "Status of one health check: 1 for the current status, 0 for the others.",
+                {**base, "check": result.name},
+                result.status.value,
+                _CHECK_STATUSES,
+            )
+        for result in report.results:
+            out.add(
+                "gruponos_health_check_duration_seconds",
+                "Duration of one health check in seconds.",
+                {**base, "check": result.name},
+                result.duration_s,
+            )
+    if job is not None:
+        labels = {"job": job}
+        if run_status is not None:
+            status = run_status.value if isinstance(run_status, Enum) else str(run_status)
+            if status not in _RUN_STATUSES:
+                raise ValueError(f"unknown run status {status!r}")
+            out.one_hot(
+                "gruponos_job_last_run_status",
+                "Status of the job's last run: 1 for the current status, 0 for the others.",
+                labels,
+                status,
+                _RUN_STATUSES,
+            )
+        if exit_code is not None:
+            out.add(
+                "gruponos_job_last_run_exit_code",
+                "Exit code of the job's last run.",
+                labels,
+                exit_code,
+            )
+        if duration_s is not None:
+            out.add(
+                "gruponos_job_last_run_duration_seconds",
+                "Duration of the job's last run in seconds.",
+                labels,
+                duration_s,
+            )
+        if last_success_time is not None:
+            out.add(
+                "gruponos_job_last_success_timestamp_seconds",
+                "When the job last finished successfully, in seconds since the epoch.",
+                labels,
+                _timestamp(last_success_time),
+            )
+    return out.render()
+
+
+def write_prometheus_textfile(
+    path: Path | str,
+    report: HealthReport | None,
+    *,
+    job: str | None = None,
+    run_status: RunStatus | str | None = None,
+    exit_code: int | None = None,
+    last_success_time: datetime | float | None = None,
+    duration_s: float | None = None,
+    mode: int = FILE_MODE,
+) -> Path:
+    """Write :func:`render_prometheus` output to ``path`` atomically (mode 0644).
+
+    ``path`` should end in ``.prom`` and sit in node_exporter's
+    ``--collector.textfile.directory``; use one file per job.
+    """
+    text = render_prometheus(
+        report,
+        job=job,
+        run_status=run_status,
+        exit_code=exit_code,
+        last_success_time=last_success_time,
+        duration_s=duration_s,
+    )
+    return atomic_write_text(path, text, mode=mode)

@@ -1,0 +1,567 @@
+"""``GruponosMeltanoOrchestrator``: what keeps tap/target runs safe.
+
+``meltano run`` stops at the first failed block and has no always-run step,
+so a ``dispose`` block after a failed tap never runs, and two schedules can
+start the same job at once. The orchestrator supplies the missing pieces:
+
+* :meth:`~GruponosMeltanoOrchestrator.preflight` — critical health checks,
+  the job's run lock, the run's workspace, the run record; alerts on failure.
+* :meth:`~GruponosMeltanoOrchestrator.dispose` — closes the run record,
+  releases the lock, removes the workspace; idempotent.
+* :meth:`~GruponosMeltanoOrchestrator.guard` — preflight, then ``meltano run
+  JOB`` as a child process, then a dispose that always runs (success,
+  failure, SIGTERM/SIGINT forwarded to the child), with retries and a timeout.
+
+A preflight block and the dispose block of one ``meltano run`` are matched by
+their run context: ``MELTANO_PARENT_CONTEXT_UUID`` (the same for every block
+of one invocation), or the guard's own context passed down as
+``GRUPONOS_RUN_CONTEXT``.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO, TYPE_CHECKING, Any
+
+import structlog
+
+from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.result import Result
+
+if TYPE_CHECKING:
+    from gruponos_ext.config import GruponosMeltanoSettings
+    from gruponos_ext.health.model import HealthReport
+    from gruponos_ext.health.runner import HealthCheckRunner
+    from gruponos_ext.services.alerts import AlertManager, Severity
+    from gruponos_ext.services.oracle import OracleConnectionManager
+    from gruponos_ext.services.validator import DataValidator
+    from gruponos_ext.state.protocol import StateStore
+
+__all__ = [
+    "GUARD_CONTEXT_ENV",
+    "DisposeOutcome",
+    "GruponosMeltanoOrchestrator",
+    "GuardOutcome",
+    "PreflightOutcome",
+    "resolve_context",
+]
+
+_log = structlog.get_logger(__name__)
+
+GUARD_CONTEXT_ENV = "GRUPONOS_RUN_CONTEXT"
+"""Set by ``guard`` for its child: inner preflight/dispose blocks join the guard's run."""
+PARENT_CONTEXT_ENV = "MELTANO_PARENT_CONTEXT_UUID"
+OUTPUT_TAIL_LINES = 40
+STOP_GRACE_S = 20.0  # how long a stopped child may take to exit before SIGKILL
+
+
+class PreflightError(GruponosError):
+    """Preflight refused the run (failed critical check, lock held, no state)."""
+
+    code = "PREFLIGHT_FAILED"
+
+
+def resolve_context(
+    job: str, explicit: str | None = None, env: Mapping[str, str] | None = None
+) -> str:
+    """The run context of this block: explicit, the guard's, Meltano's, or per job.
+
+    Without any (a plain ``meltano invoke``), ``manual:<job>`` pairs a
+    preflight and a dispose of the same job.
+    """
+    environ = os.environ if env is None else env
+    return (
+        explicit
+        or environ.get(GUARD_CONTEXT_ENV)
+        or environ.get(PARENT_CONTEXT_ENV)
+        or f"manual:{job}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightOutcome:
+    job: str
+    context_id: str
+    lock_message: str
+    workspace: Path | None
+    health: HealthReport | None = None
+    reclaimed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DisposeOutcome:
+    context_id: str
+    runs_closed: tuple[int, ...] = ()
+    locks_released: tuple[str, ...] = ()
+    workspace_removed: Path | None = None
+    kept_for_guard: bool = False
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not (self.runs_closed or self.locks_released or self.workspace_removed)
+
+    def describe(self) -> list[str]:
+        lines = []
+        if self.runs_closed:
+            lines.append(f"closed run record(s) {', '.join(map(str, self.runs_closed))}")
+        if self.locks_released:
+            lines.append(f"released run lock(s) of job(s) {', '.join(self.locks_released)}")
+        if self.workspace_removed:
+            lines.append(f"removed run workspace {self.workspace_removed}")
+        if self.kept_for_guard:
+            lines.append("run lock and record left to the guarding process")
+        return lines
+
+
+@dataclass(frozen=True, slots=True)
+class GuardOutcome:
+    job: str
+    context_id: str
+    exit_code: int
+    attempts: int
+    duration_s: float
+    status: str
+    output_tail: tuple[str, ...] = ()
+    signal_received: int | None = None
+    timed_out: bool = False
+    preflight_error: str | None = None
+    dispose_lines: tuple[str, ...] = ()
+    alert_summary: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "context_id": self.context_id,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "attempts": self.attempts,
+            "duration_s": round(self.duration_s, 3),
+            "signal": self.signal_received,
+            "timed_out": self.timed_out,
+            "preflight_error": self.preflight_error,
+            "dispose": list(self.dispose_lines),
+        }
+
+
+class GruponosMeltanoOrchestrator:
+    """Preflight, guarded runs and dispose for the Meltano jobs of one project.
+
+    Built by the container (``orchestrator``), as in the seed README. Every
+    collaborator is optional so the orchestrator also works in a bare
+    container; what is missing is reported, never silently skipped.
+    """
+
+    def __init__(
+        self,
+        oracle_manager: OracleConnectionManager | None = None,
+        validator: DataValidator | None = None,
+        alert_manager: AlertManager | None = None,
+        *,
+        state_store: StateStore | None = None,
+        settings: GruponosMeltanoSettings | None = None,
+        health: Callable[..., HealthCheckRunner] | None = None,
+        secrets: Sequence[str] = (),
+    ) -> None:
+        self.oracle_manager = oracle_manager
+        self.validator = validator
+        self.alert_manager = alert_manager
+        self.state_store = state_store
+        self.settings = settings
+        self._health = health
+        self._secrets = tuple(s for s in secrets if s)
+
+    def __repr__(self) -> str:
+        return (
+            f"GruponosMeltanoOrchestrator(state_store={self.state_store is not None}, "
+            f"alerts={self.alert_manager is not None}, oracle={self.oracle_manager is not None})"
+        )
+
+    # -- helpers -------------------------------------------------------------------
+    def _store(self) -> StateStore:
+        if self.state_store is None:
+            raise PreflightError(
+                "no state directory, so runs cannot be locked or recorded: run through "
+                "Meltano (it sets MELTANO_PROJECT_ROOT) or set GRUPONOS_INFRA_STATE_DIR"
+            )
+        return self.state_store
+
+    def _workspace(self, context_id: str) -> Path | None:
+        if self.settings is None or self.settings.state_dir is None:
+            return None
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in context_id)
+        return Path(self.settings.state_dir) / "runs" / safe
+
+    def alert(
+        self,
+        title: str,
+        message: str,
+        *,
+        job: str | None,
+        severity: str = "error",
+        details: Mapping[str, str] | None = None,
+    ) -> str | None:
+        """Send an alert; never raises. Returns the delivery summary."""
+        if self.alert_manager is None:
+            _log.warning("alert_not_sent_no_manager", title=title, job=job)
+            return None
+        from gruponos_ext.services.alerts import Alert, Severity
+
+        level: Severity = Severity.parse(severity)
+        result = self.alert_manager.send(
+            Alert(
+                title=title,
+                message=self._scrub(message),
+                severity=level,
+                job=job,
+                details={k: self._scrub(v) for k, v in (details or {}).items()},
+            )
+        )
+        summary = result.value.summary() if result.success else (result.error or "failed")
+        _log.info("alert_sent", title=title, job=job, outcome=summary)
+        return summary
+
+    def _scrub(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "********")
+        return text
+
+    # -- preflight -------------------------------------------------------------------
+    def preflight(
+        self,
+        job: str,
+        context_id: str,
+        *,
+        owner_pid: int | None = None,
+        run_health: bool = True,
+    ) -> Result[PreflightOutcome]:
+        """Critical checks, then the job's lock, workspace and run record.
+
+        ``owner_pid`` is the process that lives as long as the run (the
+        ``meltano run`` process for a block; the guard for ``guard``). On any
+        failure an alert is sent and a failed Result (code
+        ``PREFLIGHT_FAILED`` or ``LOCK_HELD``) says why.
+        """
+        from gruponos_ext.state.model import LockOwner
+
+        report = None
+        try:
+            store = self._store()
+            if run_health and self._health is not None:
+                report = self._health().run(tags=["critical"])
+                from gruponos_ext.health.model import Status
+
+                failed = [r for r in report.results if r.effective_status is Status.FAIL]
+                if failed:
+                    reasons = "; ".join(f"{r.name}: {r.message}" for r in failed)
+                    raise PreflightError(f"critical health check(s) failed: {reasons}")
+            ttl = self.settings.lock_ttl if self.settings is not None else None
+            owner = LockOwner.current(context_id, pid=owner_pid)
+            acquisition = store.acquire_lock(job, owner, ttl)
+            if not acquisition:
+                self.alert(
+                    f"Meltano job {job} not started: already running",
+                    acquisition.message,
+                    job=job,
+                    severity="warning",
+                )
+                return Result.fail(
+                    acquisition.message,
+                    acquisition.error_code,
+                    {"job": job, "holder": acquisition.lock.owner.describe()},
+                )
+            if acquisition.reclaimed_from is not None:
+                _log.warning("stale_lock_reclaimed", job=job, message=acquisition.message)
+                self.alert(
+                    f"Stale run lock of job {job} reclaimed",
+                    acquisition.message,
+                    job=job,
+                    severity="warning",
+                )
+            workspace = self._workspace(context_id)
+            if workspace is not None:
+                workspace.mkdir(parents=True, exist_ok=True)
+            store.start_run(job, context_id, host=owner.host, pid=owner.pid)
+        except GruponosError as exc:
+            self.alert(f"Preflight failed for Meltano job {job}", exc.message, job=job)
+            return Result.fail(exc.message, exc.code, {"job": job}, exception=exc)
+        _log.info("preflight_passed", job=job, context_id=context_id)
+        return Result.ok(
+            PreflightOutcome(
+                job,
+                context_id,
+                acquisition.message,
+                workspace,
+                report,
+                reclaimed=acquisition.reclaimed_from is not None,
+            )
+        )
+
+    # -- dispose ---------------------------------------------------------------------
+    def dispose(
+        self,
+        context_id: str,
+        *,
+        status: str = "success",
+        exit_code: int | None = 0,
+        message: str = "",
+        leave_to_guard: bool = False,
+    ) -> Result[DisposeOutcome]:
+        """Close the run record, release the locks and remove the workspace of ``context_id``.
+
+        Idempotent: a second call finds nothing and succeeds. With
+        ``leave_to_guard`` (a dispose block inside a guarded run) the lock and
+        record stay for the guard, which closes them with the real outcome.
+        """
+        if leave_to_guard:
+            return Result.ok(DisposeOutcome(context_id, kept_for_guard=True))
+        try:
+            store = self._store()
+            runs = store.finish_run(context_id, status, exit_code, self._scrub(message))
+            released = store.release_locks_for_context(context_id)
+        except GruponosError as exc:
+            return Result.fail(exc.message, exc.code, exception=exc)
+        workspace = self._workspace(context_id)
+        removed = None
+        if workspace is not None and workspace.exists():
+            shutil.rmtree(workspace, ignore_errors=True)
+            removed = workspace
+        outcome = DisposeOutcome(context_id, tuple(r.id for r in runs), released, removed)
+        _log.info(
+            "run_disposed",
+            context_id=context_id,
+            runs=outcome.runs_closed,
+            locks=outcome.locks_released,
+        )
+        return Result.ok(outcome)
+
+    # -- guard -----------------------------------------------------------------------
+    def guard(
+        self,
+        job: str,
+        *,
+        meltano_bin: str = "meltano",
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 0.0,
+        retries: int = 0,
+        retry_delay: float = 0.0,
+        output: IO[str] | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> GuardOutcome:
+        """Preflight, ``meltano run JOB`` (retried), and a dispose that always runs.
+
+        SIGTERM and SIGINT received meanwhile are forwarded to the child's
+        process group; the child is waited for (then killed after a grace
+        period), and dispose runs before this returns. The exit code is the
+        child's (``128 + signal`` when it died of a signal, 1 when preflight
+        refused the run).
+        """
+        started = time.monotonic()
+        context_id = f"guard:{uuid.uuid4()}"
+        preflight = self.preflight(job, context_id, owner_pid=os.getpid())
+        if preflight.failure:
+            return GuardOutcome(
+                job,
+                context_id,
+                1,
+                0,
+                time.monotonic() - started,
+                "refused",
+                preflight_error=preflight.error,
+            )
+        child_env = dict(os.environ if env is None else env)
+        child_env[GUARD_CONTEXT_ENV] = context_id
+        command = [meltano_bin, "run", *extra_args, job]
+        runner = _ChildRunner(command, cwd=cwd, env=child_env, output=output, scrub=self._scrub)
+        attempts = 0
+        exit_code = 1
+        try:
+            with runner.forwarding_signals():
+                while True:
+                    attempts += 1
+                    exit_code = runner.run(timeout)
+                    if exit_code == 0 or runner.signal_received or attempts > retries:
+                        break
+                    _log.warning(
+                        "guarded_run_retrying",
+                        job=job,
+                        attempt=attempts,
+                        exit_code=exit_code,
+                        delay_s=retry_delay,
+                    )
+                    if runner.sleep(retry_delay):
+                        break
+        finally:
+            status = (
+                "success" if exit_code == 0 else "cancelled" if runner.signal_received else "failed"
+            )
+            tail = runner.tail()
+            disposed = self.dispose(
+                context_id, status=status, exit_code=exit_code, message="\n".join(tail[-5:])
+            )
+        dispose_lines = (
+            tuple(disposed.value.describe())
+            if disposed.success
+            else (f"dispose failed: {disposed.error}",)
+        )
+        alert_summary = None
+        if exit_code != 0:
+            why = (
+                f"stopped by signal {runner.signal_received}"
+                if runner.signal_received
+                else f"timed out after {timeout:g} s"
+                if runner.timed_out
+                else f"exited with code {exit_code}"
+            )
+            alert_summary = self.alert(
+                f"Meltano job {job} failed",
+                f"`meltano run {job}` {why} after {attempts} attempt(s).\n"
+                + "\n".join(tail[-OUTPUT_TAIL_LINES:]),
+                job=job,
+                details={
+                    "exit_code": str(exit_code),
+                    "attempts": str(attempts),
+                    "context_id": context_id,
+                },
+            )
+        return GuardOutcome(
+            job,
+            context_id,
+            exit_code,
+            attempts,
+            time.monotonic() - started,
+            status,
+            output_tail=tuple(tail),
+            signal_received=runner.signal_received,
+            timed_out=runner.timed_out,
+            dispose_lines=dispose_lines,
+            alert_summary=alert_summary,
+        )
+
+
+class _ChildRunner:
+    """Runs the child in its own process group, tees its output, forwards signals."""
+
+    def __init__(
+        self,
+        command: list[str],
+        *,
+        cwd: Path | None,
+        env: dict[str, str],
+        output: IO[str] | None,
+        scrub: Callable[[str], str],
+    ) -> None:
+        self._command = command
+        self._cwd = cwd
+        self._env = env
+        self._output = output
+        self._scrub = scrub
+        self._tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
+        self._process: subprocess.Popen[str] | None = None
+        self._stop = threading.Event()
+        self.signal_received: int | None = None
+        self.timed_out = False
+
+    def tail(self) -> list[str]:
+        return list(self._tail)
+
+    def forwarding_signals(self) -> Any:
+        runner = self
+
+        class _Handlers:
+            def __enter__(self) -> None:
+                self.previous: dict[int, Any] = {}
+                if threading.current_thread() is not threading.main_thread():
+                    return
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    self.previous[signum] = signal.signal(signum, runner._on_signal)
+
+            def __exit__(self, *exc: object) -> None:
+                for signum, handler in self.previous.items():
+                    signal.signal(signum, handler)
+
+        return _Handlers()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.signal_received = signum
+        self._stop.set()
+        self._signal_child(signum)
+
+    def _signal_child(self, signum: int) -> None:
+        process = self._process
+        if process is not None and process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signum)
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait between attempts; True when a signal cut the wait short."""
+        return self._stop.wait(seconds)
+
+    def run(self, timeout: float) -> int:
+        if self._stop.is_set():
+            return 128 + (self.signal_received or signal.SIGTERM)
+        try:
+            process = subprocess.Popen(
+                self._command,
+                cwd=self._cwd,
+                env=self._env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                bufsize=1,
+                errors="replace",
+                start_new_session=True,
+            )
+        except OSError as exc:
+            line = f"cannot start {self._command[0]!r}: {exc.strerror or exc}"
+            self._tail.append(line)
+            _log.error("guarded_run_not_started", command=self._command[0], error=line)
+            return 127
+        self._process = process
+        pump = threading.Thread(target=self._pump, args=(process,), daemon=True)
+        pump.start()
+        deadline = time.monotonic() + timeout if timeout > 0 else None
+        kill_at: float | None = None
+        while process.poll() is None:
+            now = time.monotonic()
+            if deadline is not None and now > deadline and not self.timed_out:
+                self.timed_out = True
+                self._tail.append(
+                    f"[gruponos-infra] run timed out after {timeout:g} s; stopping it"
+                )
+                self._signal_child(signal.SIGTERM)
+            if (self.signal_received or self.timed_out) and kill_at is None:
+                kill_at = now + STOP_GRACE_S  # a stopped child gets this long to clean up
+            if kill_at is not None and now > kill_at:
+                self._signal_child(signal.SIGKILL)
+                kill_at = now + 5.0
+            time.sleep(0.05)
+        pump.join(timeout=5)
+        code = process.returncode
+        return 128 - code if code < 0 else code
+
+    def _pump(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = self._scrub(raw.rstrip("\n"))
+            self._tail.append(line)
+            if self._output is not None:
+                try:
+                    self._output.write(line + "\n")
+                    self._output.flush()
+                except (OSError, ValueError):
+                    pass

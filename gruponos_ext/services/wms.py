@@ -1,0 +1,636 @@
+"""The Oracle WMS REST API client: an authenticated reachability probe and JSON GETs.
+
+Standard library only (``urllib.request``), imported when a request is made.
+Each request runs in a daemon thread and the caller waits at most the
+configured timeout in total: ``urllib``'s own timeout bounds each socket
+operation, not the whole exchange, so a server that trickles bytes (or accepts
+and never answers) could otherwise hold a probe far longer.
+
+Redirects are not followed (a 3xx is reported as such), so Basic credentials
+are only ever sent to the configured host.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import structlog
+
+from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.result import Result
+from gruponos_ext.health.model import CheckOutcome, ServiceCheck
+from gruponos_ext.services.breaker import CircuitOpenError
+
+if TYPE_CHECKING:
+    import urllib.request
+
+    from gruponos_ext.services.breaker import CircuitBreaker
+
+__all__ = [
+    "WmsApiClient",
+    "WmsAuthRejectedError",
+    "WmsBadResponseError",
+    "WmsConfig",
+    "WmsConfigError",
+    "WmsError",
+    "WmsHttpError",
+    "WmsNotConfiguredError",
+    "WmsNotFoundError",
+    "WmsProbe",
+    "WmsServerError",
+    "WmsSettings",
+    "WmsTimeoutError",
+    "WmsTlsError",
+    "WmsUnreachableError",
+    "health_check",
+    "wms_service_check",
+]
+
+_log = structlog.get_logger(__name__)
+
+CHECK_NAME = "wms_api:reachability"
+_USER_AGENT = "gruponos-infra (+https://github.com/gruponos)"
+_PROBE_BODY_LIMIT = 64 * 1024
+_JSON_BODY_LIMIT = 64 * 1024 * 1024
+
+
+# -- errors --------------------------------------------------------------------
+class WmsError(GruponosError):
+    """A WMS API request failed; ``code`` says how (this base: ``WMS_ERROR``)."""
+
+    code = "WMS_ERROR"
+
+
+class WmsAuthRejectedError(WmsError):
+    """HTTP 401/403: the credentials were rejected."""
+
+    code = "WMS_AUTH_REJECTED"
+
+
+class WmsNotFoundError(WmsError):
+    """HTTP 404: wrong base URL or path."""
+
+    code = "WMS_NOT_FOUND"
+
+
+class WmsServerError(WmsError):
+    """HTTP 5xx: the API is up but failing."""
+
+    code = "WMS_SERVER_ERROR"
+
+
+class WmsHttpError(WmsError):
+    """Any other unexpected HTTP status (another 4xx, or a 3xx where data was wanted)."""
+
+    code = "WMS_HTTP_ERROR"
+
+
+class WmsTlsError(WmsError):
+    """The TLS handshake failed (certificate not trusted, wrong host, not TLS at all)."""
+
+    code = "WMS_TLS_ERROR"
+
+
+class WmsTimeoutError(WmsError):
+    """No complete answer within the timeout."""
+
+    code = "WMS_TIMEOUT"
+
+
+class WmsUnreachableError(WmsError):
+    """No connection: refused, host unknown, network unreachable."""
+
+    code = "WMS_UNREACHABLE"
+
+
+class WmsBadResponseError(WmsError):
+    """The server answered something that is not valid HTTP, or not the JSON asked for."""
+
+    code = "WMS_BAD_RESPONSE"
+
+
+class WmsConfigError(GruponosError, ValueError):
+    """The WMS configuration is unusable."""
+
+    code = "WMS_CONFIG_INVALID"
+
+
+class WmsNotConfiguredError(WmsConfigError):
+    """No WMS base URL is configured."""
+
+    code = "WMS_NOT_CONFIGURED"
+
+
+# -- configuration -------------------------------------------------------------
+class _Secret(Protocol):
+    def get_secret_value(self) -> str: ...
+
+
+class WmsSettings(Protocol):
+    """The part of ``GruponosMeltanoSettings`` the WMS client reads."""
+
+    @property
+    def wms_base_url(self) -> str | None: ...
+    @property
+    def wms_user(self) -> str | None: ...
+    @property
+    def wms_password(self) -> _Secret | None: ...
+    @property
+    def wms_health_path(self) -> str: ...
+    @property
+    def wms_timeout(self) -> float: ...
+    @property
+    def wms_verify_tls(self) -> bool: ...
+
+
+@dataclass(frozen=True, repr=False)
+class WmsConfig:
+    """Where the WMS API lives and how to authenticate (HTTP Basic when ``user`` is set).
+
+    The password never shows in ``repr``/``str``.
+    """
+
+    base_url: str
+    user: str | None
+    password: str | None
+    health_path: str = "/"
+    timeout: float = 10.0
+    verify_tls: bool = True
+
+    def __post_init__(self) -> None:
+        from urllib.parse import urlsplit
+
+        problems = []
+        try:
+            parts = urlsplit(self.base_url)
+            _ = parts.port  # raises ValueError for a bad port
+        except ValueError:
+            problems.append("base_url is not a valid URL")
+        else:
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                problems.append("base_url must be an http:// or https:// URL with a host")
+            if "@" in parts.netloc:
+                # Never echo the URL here: it carries the credentials.
+                problems.append(
+                    "base_url must not carry credentials; "
+                    "set GRUPONOS_INFRA_WMS_USER and GRUPONOS_INFRA_WMS_PASSWORD"
+                )
+            if parts.query or parts.fragment:
+                problems.append("base_url must not have a query or fragment")
+        if "://" in self.health_path:
+            problems.append("health_path must be a path, not a URL")
+        if not self.timeout > 0:
+            problems.append("timeout must be > 0 seconds")
+        if self.password and not self.user:
+            problems.append("a password is set but no user")
+        if problems:
+            raise WmsConfigError(
+                "invalid WMS API configuration: " + "; ".join(problems),
+                details={"problems": problems},
+            )
+
+    def __repr__(self) -> str:
+        password = "'***'" if self.password else "None"
+        return (
+            f"WmsConfig(base_url={self.base_url!r}, user={self.user!r}, password={password}, "
+            f"health_path={self.health_path!r}, timeout={self.timeout}, "
+            f"verify_tls={self.verify_tls})"
+        )
+
+    __str__ = __repr__
+
+    @classmethod
+    def from_settings(cls, settings: WmsSettings) -> WmsConfig:
+        """The configuration the settings describe; :class:`WmsNotConfiguredError` without a URL."""
+        if not settings.wms_base_url:
+            raise WmsNotConfiguredError(
+                "the WMS API is not configured (GRUPONOS_INFRA_WMS_BASE_URL is not set)"
+            )
+        secret = settings.wms_password
+        return cls(
+            base_url=str(settings.wms_base_url),
+            user=settings.wms_user or None,
+            password=secret.get_secret_value() if secret is not None else None,
+            health_path=settings.wms_health_path or "/",
+            timeout=float(settings.wms_timeout),
+            verify_tls=bool(settings.wms_verify_tls),
+        )
+
+    def url_for(self, path: str) -> str:
+        """``base_url`` joined with ``path`` (exactly one ``/`` between them)."""
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    @property
+    def health_url(self) -> str:
+        return self.url_for(self.health_path)
+
+
+@dataclass(frozen=True, slots=True)
+class WmsProbe:
+    """A successful probe: the HTTP status and the time to the response headers (ms)."""
+
+    status: int
+    latency_ms: float
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    reason: str
+    body: bytes
+    latency_ms: float
+    location: str | None
+
+
+class _ServerFailure(Exception):
+    """A 5xx inside the breaker, so it counts as a failure; unwrapped afterwards."""
+
+    def __init__(self, answer: _Answer) -> None:
+        super().__init__(f"HTTP {answer.status}")
+        self.answer = answer
+
+
+# -- the client ------------------------------------------------------------------
+class WmsApiClient:
+    """HTTP access to the Oracle WMS REST API.
+
+    Opens nothing when built. :meth:`probe` answers "is the API there, and
+    does it accept us?"; :meth:`get_json` fetches data. With a ``breaker``,
+    transport failures and 5xx answers count against it; 4xx answers do not
+    (the API is up, the request is wrong).
+    """
+
+    def __init__(self, config: WmsConfig, *, breaker: CircuitBreaker | None = None) -> None:
+        self._config = config
+        self._breaker = breaker
+        self._opener: urllib.request.OpenerDirector | None = None
+        self._opener_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls, settings: WmsSettings, *, breaker: CircuitBreaker | None = None
+    ) -> WmsApiClient:
+        """A client for the API the settings name (see :meth:`WmsConfig.from_settings`)."""
+        return cls(WmsConfig.from_settings(settings), breaker=breaker)
+
+    def __repr__(self) -> str:
+        return f"WmsApiClient(base_url={self._config.base_url!r}, user={self._config.user!r})"
+
+    @property
+    def config(self) -> WmsConfig:
+        return self._config
+
+    @property
+    def breaker(self) -> CircuitBreaker | None:
+        return self._breaker
+
+    def close(self) -> None:
+        """Nothing to release (every request uses its own connection); for symmetric wiring."""
+
+    # -- public operations ---------------------------------------------------
+    def probe(self, timeout: float | None = None) -> Result[WmsProbe]:
+        """Authenticated GET of the health path, bounded by ``timeout`` (default: configured).
+
+        A 2xx or 3xx is success. Failures: ``WMS_AUTH_REJECTED`` (401/403),
+        ``WMS_NOT_FOUND`` (404), ``WMS_SERVER_ERROR`` (5xx), ``WMS_HTTP_ERROR``
+        (another 4xx), ``WMS_TLS_ERROR``, ``WMS_TIMEOUT``, ``WMS_UNREACHABLE``,
+        ``WMS_BAD_RESPONSE`` (not HTTP), ``CIRCUIT_OPEN``.
+        """
+        url = self._config.health_url
+
+        def reachable(answer: _Answer) -> WmsProbe:
+            probe = WmsProbe(status=answer.status, latency_ms=answer.latency_ms, url=url)
+            _log.info(
+                "wms_probe_ok", url=url, status=probe.status, latency_ms=round(probe.latency_ms, 2)
+            )
+            return probe
+
+        result = self._request(url, timeout, accept="*/*", limit=_PROBE_BODY_LIMIT, probing=True)
+        return result.map(reachable)
+
+    def get_json(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Result[Any]:
+        """GET ``base_url + path`` (with ``params`` as the query) and decode the JSON body.
+
+        Only a 2xx with a JSON body succeeds; a 3xx is ``WMS_HTTP_ERROR``
+        (redirects are not followed), invalid JSON is ``WMS_BAD_RESPONSE``;
+        the other codes are those of :meth:`probe`.
+        """
+        from urllib.parse import urlencode
+
+        if "://" in path:
+            raise ValueError("get_json takes a path under base_url, not a URL")
+        url = self._config.url_for(path)
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
+        result = self._request(
+            url, timeout, accept="application/json", limit=_JSON_BODY_LIMIT, probing=False
+        )
+        if result.failure:
+            return result
+        answer = result.value
+        if not 200 <= answer.status < 300:
+            error: WmsError = WmsHttpError(
+                f"the WMS API answered HTTP {answer.status} {answer.reason} for {url} "
+                f"(redirects are not followed)",
+                details={"url": url, "status": answer.status, "location": answer.location},
+            )
+            return self._failed(error, url)
+        try:
+            data = json.loads(answer.body) if answer.body.strip() else None
+        except ValueError as exc:
+            error = WmsBadResponseError(
+                f"the WMS API answered HTTP {answer.status} for {url} but the body is not "
+                f"JSON ({type(exc).__name__} at byte {getattr(exc, 'pos', '?')})",
+                details={"url": url, "status": answer.status},
+            )
+            return self._failed(error, url)
+        _log.debug("wms_get_json_ok", url=url, status=answer.status, bytes=len(answer.body))
+        return Result.ok(data)
+
+    # -- request machinery -----------------------------------------------------
+    def _request(
+        self, url: str, timeout: float | None, *, accept: str, limit: int, probing: bool
+    ) -> Result[_Answer]:
+        limit_s = self._config.timeout if timeout is None else float(timeout)
+        if limit_s <= 0:
+            raise ValueError("timeout must be > 0 seconds")
+        started = time.perf_counter()
+        try:
+            answer = self._guarded(lambda: self._fetch_or_raise(url, limit_s, accept, limit))
+        except _ServerFailure as failure:
+            answer = failure.answer
+        except CircuitOpenError as exc:
+            _log.info("wms_request_skipped", url=url, reason=exc.code)
+            return Result.fail(
+                f"not calling the WMS API at {url}: {exc.message}",
+                exc.code,
+                exc.details,
+                exception=exc,
+            )
+        except WmsError as exc:
+            return self._failed(exc, url, started)
+        error = self._status_error(answer, url, probing)
+        if error is not None:
+            return self._failed(error, url, started)
+        return Result.ok(answer)
+
+    def _failed(self, error: WmsError, url: str, started: float | None = None) -> Result[Any]:
+        fields: dict[str, Any] = {"url": url, "error_code": error.code, "error": error.message}
+        if started is not None:
+            fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        _log.warning("wms_request_failed", **fields)
+        return Result.fail(error.message, error.code, error.details, exception=error)
+
+    def _guarded(self, fn: Callable[[], _Answer]) -> _Answer:
+        if self._breaker is None:
+            return fn()
+        return self._breaker.call(fn)
+
+    def _status_error(self, answer: _Answer, url: str, probing: bool) -> WmsError | None:
+        status = answer.status
+        details = {"url": url, "status": status, "latency_ms": round(answer.latency_ms, 2)}
+        if status in (401, 403):
+            who = f"user {self._config.user}" if self._config.user else "anonymous access"
+            return WmsAuthRejectedError(
+                f"the WMS API rejected the credentials ({who}): HTTP {status} "
+                f"{answer.reason} from {url}",
+                details=details,
+            )
+        if status == 404:
+            hint = " (check GRUPONOS_INFRA_WMS_HEALTH_PATH)" if probing else ""
+            return WmsNotFoundError(
+                f"the WMS API has no such path: HTTP 404 from {url}{hint}", details=details
+            )
+        if status >= 500:
+            return WmsServerError(
+                f"the WMS API failed: HTTP {status} {answer.reason} from {url}", details=details
+            )
+        if status >= 400:
+            return WmsHttpError(
+                f"the WMS API answered HTTP {status} {answer.reason} for {url}", details=details
+            )
+        return None
+
+    def _fetch_or_raise(self, url: str, timeout: float, accept: str, limit: int) -> _Answer:
+        answer = self._fetch(url, timeout, accept, limit)
+        if answer.status >= 500:
+            raise _ServerFailure(answer)
+        return answer
+
+    def _fetch(self, url: str, timeout: float, accept: str, limit: int) -> _Answer:
+        """One GET, bounded in total by ``timeout`` whatever the server does."""
+        opener = self._get_opener()  # imports urllib before the clock starts
+        done = threading.Event()
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["answer"] = self._fetch_blocking(opener, url, timeout, accept, limit)
+            except BaseException as exc:
+                box["error"] = exc
+            finally:
+                done.set()
+
+        # A daemon thread: an exchange we stopped waiting for never delays exit.
+        threading.Thread(target=run, name="gruponos-wms-request", daemon=True).start()
+        if not done.wait(timeout):
+            raise WmsTimeoutError(
+                f"timed out after {timeout:.1f} s waiting for the WMS API at {url}",
+                details={"url": url, "timeout_s": timeout},
+            )
+        if "error" in box:
+            raise self._transport_error(box["error"], url, timeout)
+        answer: _Answer = box["answer"]
+        return answer
+
+    def _fetch_blocking(
+        self,
+        opener: urllib.request.OpenerDirector,
+        url: str,
+        timeout: float,
+        accept: str,
+        limit: int,
+    ) -> _Answer:
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(
+            url, method="GET", headers={"Accept": accept, "User-Agent": _USER_AGENT}
+        )
+        if self._config.user:
+            token = f"{self._config.user}:{self._config.password or ''}".encode()
+            # Unredirected: the header is never replayed to another host.
+            request.add_unredirected_header(
+                "Authorization", "Basic " + base64.b64encode(token).decode("ascii")
+            )
+        started = time.perf_counter()
+        try:
+            response = opener.open(request, timeout=timeout)
+        except urllib.error.HTTPError as answer:
+            latency_ms = (time.perf_counter() - started) * 1000
+            try:
+                body = answer.read(limit) if answer.fp is not None else b""
+            except Exception:
+                body = b""
+            finally:
+                answer.close()
+            return _Answer(
+                status=answer.code,
+                reason=str(answer.reason or ""),
+                body=body,
+                latency_ms=latency_ms,
+                location=answer.headers.get("Location") if answer.headers else None,
+            )
+        with response:
+            latency_ms = (time.perf_counter() - started) * 1000
+            body = response.read(limit + 1)
+            if len(body) > limit:
+                raise WmsBadResponseError(
+                    f"the WMS API answer from {url} is larger than {limit} bytes",
+                    details={"url": url, "limit_bytes": limit},
+                )
+            return _Answer(
+                status=response.status,
+                reason=str(response.reason or ""),
+                body=body,
+                latency_ms=latency_ms,
+                location=response.headers.get("Location"),
+            )
+
+    def _get_opener(self) -> urllib.request.OpenerDirector:
+        with self._opener_lock:
+            if self._opener is None:
+                self._opener = _build_opener(self._config.verify_tls)
+            return self._opener
+
+    def _transport_error(self, exc: BaseException, url: str, timeout: float) -> WmsError:
+        import http.client
+        import socket
+        import ssl
+        import urllib.error
+
+        if isinstance(exc, WmsError):
+            return exc
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        address = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        details: dict[str, Any] = {"url": url, "cause": type(exc).__name__}
+        reason: object = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            why = reason.verify_message or reason.reason or "certificate verification failed"
+            return WmsTlsError(
+                f"TLS failure talking to the WMS API at {address}: certificate not trusted "
+                f"({why}; set GRUPONOS_INFRA_WMS_VERIFY_TLS=false only for a test server)",
+                details=details,
+            )
+        if isinstance(reason, ssl.SSLError):
+            why = reason.reason or type(reason).__name__
+            return WmsTlsError(
+                f"TLS failure talking to the WMS API at {address}: {why}", details=details
+            )
+        if isinstance(reason, TimeoutError):
+            return WmsTimeoutError(
+                f"timed out after {timeout:.1f} s waiting for the WMS API at {url}",
+                details={**details, "timeout_s": timeout},
+            )
+        if isinstance(reason, ConnectionRefusedError):
+            return WmsUnreachableError(
+                f"cannot reach the WMS API at {address}: connection refused", details=details
+            )
+        if isinstance(reason, socket.gaierror):
+            return WmsUnreachableError(
+                f"cannot reach the WMS API at {address}: host name {parts.hostname!r} "
+                f"cannot be resolved",
+                details=details,
+            )
+        if isinstance(reason, (http.client.HTTPException, ConnectionResetError)):
+            return WmsBadResponseError(
+                f"the server at {address} did not answer with valid HTTP "
+                f"({type(reason).__name__}); is {self._config.base_url} the WMS API?",
+                details=details,
+            )
+        if isinstance(reason, OSError):
+            text = reason.strerror or (os.strerror(reason.errno) if reason.errno else "")
+            return WmsUnreachableError(
+                f"cannot reach the WMS API at {address}: {text or type(reason).__name__}",
+                details=details,
+            )
+        return WmsError(
+            f"request to the WMS API at {url} failed: {type(reason).__name__}", details=details
+        )
+
+
+def _build_opener(verify_tls: bool) -> urllib.request.OpenerDirector:
+    import ssl
+    import urllib.request
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    context = ssl.create_default_context()
+    if not verify_tls:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return urllib.request.build_opener(
+        _NoRedirect(),
+        urllib.request.HTTPSHandler(context=context),
+        # No proxy discovery: the probe must say whether *this* URL answers.
+        urllib.request.ProxyHandler({}),
+    )
+
+
+# -- health --------------------------------------------------------------------
+def health_check(client: WmsApiClient | None, timeout: float | None = None) -> CheckOutcome:
+    """The ``wms_api:reachability`` outcome; ``None`` (not configured) is a skip."""
+    if client is None:
+        return CheckOutcome.skipped(
+            "the WMS API is not configured (GRUPONOS_INFRA_WMS_BASE_URL is not set)",
+            component_type="system",
+        )
+    result = client.probe(timeout)
+    if result.failure:
+        return CheckOutcome.failed(
+            result.error or "WMS API probe failed",
+            component_type="system",
+            details={"error_code": result.error_code, "url": client.config.health_url},
+        )
+    probe = result.value
+    return CheckOutcome.passed(
+        f"WMS API at {probe.url} answered HTTP {probe.status} in {probe.latency_ms:.1f} ms",
+        observed_value=round(probe.latency_ms, 2),
+        observed_unit="ms",
+        component_type="system",
+        details={"status": probe.status, "url": probe.url},
+    )
+
+
+def wms_service_check(timeout: float | None = None) -> ServiceCheck:
+    """The ``wms_api:reachability`` check to carry on the ``wms_client`` registration.
+
+    The probe is bounded by ``timeout`` (default: the client's timeout); the
+    check's own timeout leaves half a second more so the probe's message wins.
+    """
+    return ServiceCheck(
+        name=CHECK_NAME,
+        probe=lambda client: health_check(client, timeout),
+        tags=frozenset({"wms", "api", "external"}),
+        critical=True,
+        timeout=None if timeout is None else timeout + 0.5,
+        description="authenticated GET of the WMS API health path",
+    )

@@ -1,0 +1,56 @@
+"""Run state: runs, run locks, health results and alert history.
+
+The records and the :class:`StateStore` interface import nothing heavy;
+:class:`SqliteStateStore` (and with it ``sqlite3``) is loaded on first access.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gruponos_ext.state.model import (
+    DEFAULT_PRUNE_BATCH,
+    LOCK_HELD,
+    AlertRecord,
+    HealthCheckRecord,
+    HealthRecord,
+    LockAcquisition,
+    LockInfo,
+    LockOwner,
+    PruneResult,
+    ReclaimReason,
+    RunRecord,
+    RunStatus,
+    StateStoreError,
+)
+from gruponos_ext.state.protocol import AlertDeduplicator, StateStore
+
+if TYPE_CHECKING:
+    from gruponos_ext.state.store import SqliteStateStore
+
+__all__ = [
+    "DEFAULT_PRUNE_BATCH",
+    "LOCK_HELD",
+    "AlertDeduplicator",
+    "AlertRecord",
+    "HealthCheckRecord",
+    "HealthRecord",
+    "LockAcquisition",
+    "LockInfo",
+    "LockOwner",
+    "PruneResult",
+    "ReclaimReason",
+    "RunRecord",
+    "RunStatus",
+    "SqliteStateStore",
+    "StateStore",
+    "StateStoreError",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SqliteStateStore":
+        from gruponos_ext.state.store import SqliteStateStore
+
+        return SqliteStateStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,385 @@
+"""The vocabulary of the state store: runs, locks, health and alert records.
+
+Plain frozen dataclasses, free of any database import, so the CLI, the
+orchestrator and a future shared-database store all speak the same types.
+Times are timezone-aware UTC :class:`~datetime.datetime` values; every record
+has a ``to_dict()`` that is JSON-ready (ISO-8601 strings) for ``history
+--format json``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Any, ClassVar
+
+from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.result import Result
+
+__all__ = [
+    "DEFAULT_PRUNE_BATCH",
+    "LOCK_HELD",
+    "AlertRecord",
+    "HealthCheckRecord",
+    "HealthRecord",
+    "LockAcquisition",
+    "LockInfo",
+    "LockOwner",
+    "PruneResult",
+    "ReclaimReason",
+    "RunRecord",
+    "RunStatus",
+    "StateStoreError",
+    "from_timestamp",
+    "to_timestamp",
+]
+
+DEFAULT_PRUNE_BATCH = 5000
+"""At most this many rows per table are deleted by one ``prune`` call."""
+
+LOCK_HELD = "LOCK_HELD"
+"""The stable code of a refused lock acquisition."""
+
+
+def to_timestamp(value: datetime) -> float:
+    """Seconds since the epoch; a naive datetime is local time (Python's rule)."""
+    return value.timestamp()
+
+
+def from_timestamp(value: float) -> datetime:
+    """An aware UTC datetime from seconds since the epoch."""
+    return datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+class StateStoreError(GruponosError):
+    """The state database could not be used (locked, corrupted, unwritable...).
+
+    ``details`` holds ``path`` (the database file), ``operation`` (what the
+    store was doing) and ``reason``: one of ``locked``, ``corrupt``,
+    ``unwritable``, ``schema``, ``error``. The message names the file and
+    what to do about it.
+    """
+
+    code = "STATE_STORE_ERROR"
+
+    def __init__(self, message: str, *, path: Path | str, operation: str, reason: str) -> None:
+        super().__init__(
+            message, details={"path": str(path), "operation": operation, "reason": reason}
+        )
+        self.path = str(path)
+        self.operation = operation
+        self.reason = reason
+
+
+class RunStatus(str, Enum):
+    """Where a run stands. Every status but ``running`` is final."""
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    ABANDONED = "abandoned"
+    """Its lock was reclaimed after its process died or its lease expired."""
+
+    @property
+    def final(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One run of a job, from preflight (``start_run``) to dispose (``finish_run``)."""
+
+    id: int
+    job: str
+    context_id: str
+    host: str
+    pid: int
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None = None
+    exit_code: int | None = None
+    message: str = ""
+
+    @property
+    def duration_s(self) -> float | None:
+        """Seconds from start to finish; ``None`` while running."""
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "job": self.job,
+            "context_id": self.context_id,
+            "host": self.host,
+            "pid": self.pid,
+            "status": self.status.value,
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "duration_s": self.duration_s,
+            "exit_code": self.exit_code,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LockOwner:
+    """Who holds (or asks for) a job's run lock.
+
+    ``pid`` must be a process that lives as long as the run: for a preflight
+    block under ``meltano run`` that is the ``meltano`` process (the block's
+    parent), not the short-lived preflight process itself, or the lock looks
+    abandoned as soon as preflight exits.
+    """
+
+    context_id: str
+    host: str
+    pid: int
+    started_at: datetime
+
+    @classmethod
+    def current(
+        cls, context_id: str, *, pid: int | None = None, started_at: datetime | None = None
+    ) -> LockOwner:
+        """An owner on this host: ``pid`` defaults to this process, ``started_at`` to now."""
+        return cls(
+            context_id=context_id,
+            host=socket.gethostname(),
+            pid=os.getpid() if pid is None else pid,
+            started_at=started_at or datetime.now(timezone.utc),
+        )
+
+    def describe(self) -> str:
+        return f"run {self.context_id} on host {self.host} (pid {self.pid})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "context_id": self.context_id,
+            "host": self.host,
+            "pid": self.pid,
+            "started_at": _iso(self.started_at),
+        }
+
+
+class ReclaimReason(str, Enum):
+    """Why a lock was found stale and could be taken over."""
+
+    PROCESS_GONE = "process_gone"
+    """Same host, the holder's pid no longer exists (or is a zombie)."""
+    PID_REUSED = "pid_reused"
+    """Same host, the pid is alive but belongs to a process started later."""
+    HOST_REBOOTED = "host_rebooted"
+    """Same host name, but the machine booted since the lock was taken."""
+    EXPIRED = "expired"
+    """The lock's lease (``ttl_s`` from acquisition or last refresh) ran out."""
+
+
+@dataclass(frozen=True, slots=True)
+class LockInfo:
+    """A job's run lock as stored.
+
+    ``stale`` is the store's verdict at read time: why the next acquisition
+    would reclaim it, or ``None`` while its holder is alive and its lease runs.
+    """
+
+    job: str
+    owner: LockOwner
+    acquired_at: datetime
+    expires_at: datetime | None
+    stale: ReclaimReason | None = None
+
+    def describe(self) -> str:
+        """``run <ctx> on host h (pid p) since <iso>`` — how refusals name the holder."""
+        return f"{self.owner.describe()} since {self.acquired_at.isoformat(timespec='seconds')}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "owner": self.owner.to_dict(),
+            "acquired_at": _iso(self.acquired_at),
+            "expires_at": _iso(self.expires_at),
+            "stale": None if self.stale is None else self.stale.value,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LockAcquisition:
+    """The outcome of ``acquire_lock``; truthy when the lock is now ours.
+
+    ``lock`` is the lock as it stands after the attempt: ours when acquired,
+    the live holder's when refused. ``reclaimed_from`` is the previous owner
+    whose stale lock was taken over (with ``reclaim_reason``), and
+    ``abandoned_run_ids`` the runs of that owner marked ``abandoned``.
+    ``already_held`` means the same context already held it (re-entrant
+    acquisition; the stored owner is unchanged).
+    """
+
+    code: ClassVar[str] = LOCK_HELD
+
+    job: str
+    acquired: bool
+    lock: LockInfo
+    reclaimed_from: LockOwner | None = None
+    reclaim_reason: ReclaimReason | None = None
+    already_held: bool = False
+    abandoned_run_ids: tuple[int, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.acquired
+
+    @property
+    def error_code(self) -> str | None:
+        """``LOCK_HELD`` when refused, ``None`` when acquired."""
+        return None if self.acquired else LOCK_HELD
+
+    @property
+    def message(self) -> str:
+        """One line for people: who holds the lock, or what was reclaimed."""
+        if not self.acquired:
+            expiry = (
+                f"; its lease expires at {self.lock.expires_at.isoformat(timespec='seconds')}"
+                if self.lock.expires_at is not None
+                else ""
+            )
+            return (
+                f"job {self.job!r} is already running: locked by {self.lock.describe()}{expiry}. "
+                "It is released when that run disposes, and reclaimed once its process is "
+                "gone or its lease expires."
+            )
+        if self.reclaimed_from is not None:
+            reason = self.reclaim_reason.value if self.reclaim_reason else "stale"
+            return (
+                f"lock of job {self.job!r} acquired by reclaiming a stale lock ({reason}) "
+                f"of {self.reclaimed_from.describe()}"
+            )
+        if self.already_held:
+            return f"lock of job {self.job!r} already held by this run ({self.lock.describe()})"
+        return f"lock of job {self.job!r} acquired by {self.lock.describe()}"
+
+    def to_result(self) -> Result[LockAcquisition]:
+        """``Result.ok(self)`` when acquired, else a failure coded ``LOCK_HELD``.
+
+        The failure's ``error_data`` names the holder: ``job``, ``context_id``,
+        ``host``, ``pid``, ``since`` (ISO-8601) and ``expires_at``.
+        """
+        if self.acquired:
+            return Result.ok(self)
+        owner = self.lock.owner
+        return Result.fail(
+            self.message,
+            LOCK_HELD,
+            {
+                "job": self.job,
+                "context_id": owner.context_id,
+                "host": owner.host,
+                "pid": owner.pid,
+                "since": _iso(self.lock.acquired_at),
+                "expires_at": _iso(self.lock.expires_at),
+            },
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "acquired": self.acquired,
+            "code": self.error_code,
+            "message": self.message,
+            "lock": self.lock.to_dict(),
+            "reclaimed_from": (
+                None if self.reclaimed_from is None else self.reclaimed_from.to_dict()
+            ),
+            "reclaim_reason": None if self.reclaim_reason is None else self.reclaim_reason.value,
+            "already_held": self.already_held,
+            "abandoned_run_ids": list(self.abandoned_run_ids),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCheckRecord:
+    """One check of a stored health report."""
+
+    name: str
+    status: str
+    message: str
+    duration_s: float
+    critical: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "message": self.message,
+            "duration_s": self.duration_s,
+            "critical": self.critical,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRecord:
+    """A stored :class:`~gruponos_ext.health.model.HealthReport` summary."""
+
+    id: int
+    time: datetime
+    job: str | None
+    status: str
+    duration_s: float
+    checks: tuple[HealthCheckRecord, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "time": _iso(self.time),
+            "job": self.job,
+            "status": self.status,
+            "duration_s": self.duration_s,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """One de-duplication decision: the alert ``key`` was sent, or suppressed.
+
+    ``forgotten`` marks a send taken back because the alert reached no
+    channel; it no longer suppresses later alerts.
+    """
+
+    id: int
+    key: str
+    time: datetime
+    sent: bool
+    window_s: float
+    forgotten: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "time": _iso(self.time),
+            "sent": self.sent,
+            "window_s": self.window_s,
+            "forgotten": self.forgotten,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PruneResult:
+    """How many rows one ``prune`` call removed per table."""
+
+    runs: int = 0
+    health_results: int = 0
+    alerts: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.runs + self.health_results + self.alerts
