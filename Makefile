@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
-	$(BIN)/meltano install
+	$(BIN)/meltano install gruponos-infra tap-jsonl target-jsonl
 	$(BIN)/meltano invoke gruponos-infra:validate
 	$(BIN)/meltano invoke gruponos-infra:health
 

@@ -42,7 +42,6 @@ from gruponos_ext.services.oracle import (
     oracle_service_check,
 )
 
-pytest_plugins = ["fixtures_net"]
 
 HOST = "127.0.0.1"
 USER = "gnos_etl"

@@ -14,7 +14,6 @@ from fixtures_meltano import REPO_ROOT, MeltanoProject, copy_bundled_project
 
 from gruponos_ext.extension.project import ProjectFinding, ProjectReport, validate_project
 
-pytest_plugins = ["fixtures_meltano"]
 
 
 @pytest.fixture(autouse=True)
@@ -473,8 +472,8 @@ def test_mapping_between_tap_and_target_is_accepted(tmp_path: Path) -> None:
         (
             "gruponos-infra:preflight-nojob tap-a target-b gruponos-infra:dispose-x",
             "meltano.yml: jobs[0].tasks: command 'preflight-nojob' runs preflight without "
-            "--job: Meltano passes no job name to a block, so define e.g. 'preflight-<job>: "
-            "preflight --job <job>'",
+            "--job, so every such job shares the lock 'default': Meltano passes no job name "
+            "to a block, so define e.g. 'preflight-<job>: preflight --job <job>'",
         ),
         (
             "gruponos-infra:guard-x",

@@ -436,3 +436,22 @@ def test_forgotten_send_no_longer_suppresses_the_next_alert(db: Path, clock: Clo
 def test_sqlite_store_fits_the_alert_managers_deduplicator(store: SqliteStateStore) -> None:
     alerts = pytest.importorskip("gruponos_ext.services.alerts")
     assert isinstance(store, alerts.ForgettingDeduplicator)
+
+
+def test_another_applications_database_is_left_untouched(db: Path) -> None:
+    db.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, state TEXT)")  # like meltano.db
+    conn.commit()
+    conn.close()
+
+    with pytest.raises(StateStoreError) as info:
+        SqliteStateStore(db).recent_runs()
+
+    assert info.value.reason == "schema" and "not a gruponos-infra state database" in str(
+        info.value
+    )
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()

@@ -135,7 +135,7 @@ def validate(*, strict: bool, output_format: str) -> int:
     else:
         from gruponos_ext.extension.project import validate_project
 
-        project = validate_project(root, environment=os.environ.get("MELTANO_ENVIRONMENT"))
+        project = validate_project(root)  # every environment: a broken prod must fail CI in dev
         findings += [
             {
                 "severity": f.severity,
@@ -299,4 +299,220 @@ def config(*, output_format: str) -> int:
     for key, value in values.items():
         shown = "" if value is None else value
         click.echo(f"{key:<{width}}  {shown!s:<40}  ({sources.get(key, 'default')})")
+    return ExitCode.OK
+
+
+# -- run lifecycle ----------------------------------------------------------------
+JOB_SNIPPET = """\
+# Paste into meltano.yml: one preflight/dispose pair per job (blocks take no
+# arguments, so each job gets its own named commands).
+plugins:
+  utilities:
+  - name: {name}
+    commands:
+      preflight-{job}: preflight --job {job}
+      dispose-{job}: dispose --job {job}
+      guard-{job}: guard {job}
+jobs:
+- name: {job}
+  tasks:
+  - {name}:preflight-{job} tap-oracle-wms target-oracle {name}:dispose-{job}
+schedules:
+- name: {job}-hourly
+  interval: '@hourly'
+  job: {job}
+"""
+
+
+def _orchestrator(container: GruponosMeltanoContainer) -> Any:
+    from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
+
+    orchestrator: GruponosMeltanoOrchestrator = container.resolve("orchestrator")
+    return orchestrator
+
+
+def initialize(*, force: bool) -> int:
+    """Create the state directory and database; print the job snippet."""
+    settings = load_settings()
+    if settings.state_dir is None:
+        raise UsageError(
+            "no state directory: run through `meltano invoke gruponos-infra:initialize` "
+            "(Meltano sets MELTANO_PROJECT_ROOT) or set GRUPONOS_INFRA_STATE_DIR"
+        )
+    state_dir = Path(settings.state_dir)
+    from gruponos_ext.infrastructure.factories import STATE_DB_NAME
+
+    database = state_dir / STATE_DB_NAME
+    if force and database.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+    container = boot(settings)
+    try:
+        container.resolve("state_store").ping()
+    finally:
+        container.dispose()
+    click.echo(f"state directory ready: {state_dir}")
+    name = os.environ.get("MELTANO_UTILITY_NAME", "gruponos-infra")
+    click.echo(JOB_SNIPPET.format(name=name, job="wms-incremental"), nl=False)
+    return ExitCode.OK
+
+
+def _block_owner_pid() -> int:
+    """The process that lives as long as the run: `meltano run` for a block."""
+    from gruponos_ext.services.orchestrator import GUARD_CONTEXT_ENV, PARENT_CONTEXT_ENV
+
+    if os.environ.get(GUARD_CONTEXT_ENV):
+        return os.getppid()
+    return os.getppid() if os.environ.get(PARENT_CONTEXT_ENV) else os.getpid()
+
+
+def preflight(*, job: str, skip_health: bool) -> int:
+    """Critical checks, run lock, workspace and run record; exit 1 stops `meltano run`."""
+    from gruponos_ext.services.orchestrator import resolve_context
+
+    container = boot()
+    try:
+        context_id = resolve_context(job)
+        result = _orchestrator(container).preflight(
+            job, context_id, owner_pid=_block_owner_pid(), run_health=not skip_health
+        )
+        if result.failure:
+            click.echo(f"preflight failed for job {job!r}: {result.error}", err=True)
+            return ExitCode.FAILED
+        outcome = result.value
+        click.echo(f"preflight passed for job {job!r} (run {context_id})")
+        click.echo(f"  {outcome.lock_message}")
+        if outcome.workspace is not None:
+            click.echo(f"  workspace {outcome.workspace}")
+        return ExitCode.OK
+    finally:
+        container.dispose()
+
+
+def dispose(*, job: str | None, context_id: str | None) -> int:
+    """Close this run (lock, workspace, record) and the container's resources."""
+    from gruponos_ext.services.orchestrator import GUARD_CONTEXT_ENV, resolve_context
+
+    container = boot()
+    lines: list[str] = []
+    try:
+        context = resolve_context(job or "default", context_id)
+        under_guard = context_id is None and bool(os.environ.get(GUARD_CONTEXT_ENV))
+        result = _orchestrator(container).dispose(context, leave_to_guard=under_guard)
+        if result.failure:
+            click.echo(f"error: dispose of run {context} failed: {result.error}", err=True)
+            return ExitCode.FAILED
+        lines += result.value.describe()
+    finally:
+        disposal = container.dispose()
+    if disposal.success:
+        lines += [f"closed {name}" for name in disposal.value.disposed if name != "state_store"]
+    else:
+        click.echo(f"error: {disposal.error}", err=True)
+        return ExitCode.FAILED
+    if lines:
+        for line in lines:
+            click.echo(f"disposed: {line}")
+    else:
+        click.echo(f"nothing to dispose for run {context}")
+    return ExitCode.OK
+
+
+def guard(
+    *,
+    job: str,
+    timeout: float | None,
+    retries: int | None,
+    json_file: str | None,
+    prom_file: str | None,
+) -> int:
+    """preflight + `meltano run JOB` + a dispose that always runs; exit with the run's code."""
+    from gruponos_ext.metrics import write_json_atomic, write_prometheus_textfile
+
+    container = boot()
+    settings = container.settings
+    root = project_root(settings)
+    try:
+        outcome = _orchestrator(container).guard(
+            job,
+            meltano_bin=settings.meltano_bin,
+            cwd=root,
+            timeout=settings.run_timeout if timeout is None else timeout,
+            retries=settings.run_retries if retries is None else retries,
+            retry_delay=settings.run_retry_delay,
+            output=sys.stdout,
+        )
+        store = container.try_resolve("state_store").unwrap_or(None)
+        last_success = store.last_success(job) if store is not None else None
+    finally:
+        container.dispose()
+    if outcome.preflight_error:
+        click.echo(f"guard: job {job!r} not started: {outcome.preflight_error}", err=True)
+    for line in outcome.dispose_lines:
+        click.echo(f"guard: disposed: {line}", err=True)
+    click.echo(
+        f"guard: job {job!r} {outcome.status} (exit code {outcome.exit_code}, "
+        f"{outcome.attempts} attempt(s), {outcome.duration_s:.1f} s)",
+        err=True,
+    )
+    json_path = _metrics_path(container, json_file, f"gruponos_job_{job}.json")
+    prom_path = _metrics_path(container, prom_file, f"gruponos_job_{job}.prom")
+    if json_path is not None:
+        write_json_atomic(json_path, outcome.to_dict())
+    if prom_path is not None:
+        write_prometheus_textfile(
+            prom_path,
+            None,
+            job=job,
+            run_status=outcome.status,
+            exit_code=outcome.exit_code,
+            last_success_time=last_success.finished_at if last_success is not None else None,
+            duration_s=outcome.duration_s,
+        )
+    return int(outcome.exit_code)
+
+
+def history(*, job: str | None, limit: int, output_format: str) -> int:
+    """Recent runs, current locks and recent health results."""
+    container = boot()
+    try:
+        store = container.try_resolve("state_store").unwrap_or(None)
+        if store is None:
+            raise UsageError(
+                "no state directory: run through Meltano or set GRUPONOS_INFRA_STATE_DIR"
+            )
+        runs = store.recent_runs(job, limit)
+        locks = [lock for lock in store.all_locks() if job is None or lock.job == job]
+        checks = store.recent_health(limit, job=job)
+    finally:
+        container.dispose()
+    if output_format == "json":
+        _emit_json(
+            {
+                "runs": [r.to_dict() for r in runs],
+                "locks": [lock.to_dict() for lock in locks],
+                "health": [h.to_dict() for h in checks],
+            }
+        )
+        return ExitCode.OK
+    click.echo(f"runs ({len(runs)}):")
+    for run in runs:
+        took = f"{run.duration_s:.1f} s" if run.duration_s is not None else "running"
+        code = "" if run.exit_code is None else f" exit {run.exit_code}"
+        click.echo(
+            f"  #{run.id:<5} {run.job:<22} {run.status.value:<10} {took:>9}{code}  "
+            f"{run.started_at.isoformat(timespec='seconds')}  {run.host}:{run.pid}"
+        )
+    click.echo(f"locks ({len(locks)}):")
+    for lock in locks:
+        stale = f"  STALE ({lock.stale.value})" if lock.stale is not None else ""
+        click.echo(f"  {lock.job:<22} {lock.describe()}{stale}")
+    click.echo(f"health ({len(checks)}):")
+    for record in checks:
+        failing = [c.name for c in record.checks if c.status == "fail"]
+        detail = f"  failing: {', '.join(failing)}" if failing else ""
+        click.echo(
+            f"  {record.time.isoformat(timespec='seconds')}  {record.status:<5} "
+            f"{len(record.checks)} checks in {record.duration_s:.2f} s{detail}"
+        )
     return ExitCode.OK

@@ -155,7 +155,12 @@ def health(
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option("--job", required=True, help="The job (lock) name this run belongs to.")
+@click.option(
+    "--job",
+    default="default",
+    show_default=True,
+    help="The job (lock) name this run belongs to; runs of one job never overlap.",
+)
 @click.option("--skip-health", is_flag=True, help="Do not run the critical health checks.")
 def preflight(job: str, skip_health: bool) -> None:
     """Before a tap: validate settings, run critical checks, take the job's run lock.

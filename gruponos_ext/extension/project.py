@@ -998,11 +998,12 @@ class _Checker:
             elif token.startswith("--job="):
                 block.lock = token.partition("=")[2]
         if block.role == "preflight" and not block.lock:
-            self.error(
+            self.warning(
                 block.file,
                 block.path,
-                f"command '{block.command}' runs preflight without --job: Meltano passes no "
-                "job name to a block, so define e.g. 'preflight-<job>: preflight --job <job>'",
+                f"command '{block.command}' runs preflight without --job, so every such job "
+                "shares the lock 'default': Meltano passes no job name to a block, so define "
+                "e.g. 'preflight-<job>: preflight --job <job>'",
             )
 
     def check_sequence(self, job: _Job, blocks: Sequence[_Block]) -> bool:

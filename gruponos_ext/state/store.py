@@ -269,6 +269,36 @@ class SqliteStateStore:
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
 
+    def _refuse_foreign_database(self, conn: sqlite3.Connection, operation: str) -> None:
+        """Refuse a file that holds another application's tables, before changing it.
+
+        Guards against ``state_dir`` pointing at e.g. Meltano's own ``meltano.db``.
+        """
+        # One read transaction: another process may create the schema meanwhile.
+        conn.execute("BEGIN")
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            foreign = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                    " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
+        finally:
+            conn.execute("COMMIT")
+        if version != 0:
+            return
+        if foreign:
+            raise StateStoreError(
+                f"{self._path} is a SQLite database of something else (tables: "
+                f"{', '.join(foreign[:5])}), not a gruponos-infra state database; "
+                "point state_dir at a directory of its own",
+                path=self._path,
+                operation=operation,
+                reason="schema",
+            )
+
     def _ensure_ready(self, operation: str) -> None:
         if self._ready.is_set():
             return
@@ -288,6 +318,7 @@ class SqliteStateStore:
                 ) from exc
             conn = self._open(operation)
             try:
+                self._refuse_foreign_database(conn, operation)
                 mode = self._enable_wal(conn)
                 if mode.lower() != "wal":
                     _log.warning("state_store_not_wal", path=str(self._path), mode=mode)
