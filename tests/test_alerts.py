@@ -40,7 +40,6 @@ from gruponos_ext.services.alerts import (
 )
 from gruponos_ext.services.breaker import BreakerState, CircuitBreaker
 
-
 TOKEN = "T0KEN-s3cr3t-4f9a"
 SMTP_PASSWORD = "pw-Zq8-never-shown"
 

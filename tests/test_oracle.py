@@ -42,7 +42,6 @@ from gruponos_ext.services.oracle import (
     oracle_service_check,
 )
 
-
 HOST = "127.0.0.1"
 USER = "gnos_etl"
 PLANTED = "PLANTED-ora-s3cr3t-41b7"  # must never show up anywhere

@@ -15,7 +15,6 @@ from fixtures_meltano import REPO_ROOT, MeltanoProject, copy_bundled_project
 from gruponos_ext.extension.project import ProjectFinding, ProjectReport, validate_project
 
 
-
 @pytest.fixture(autouse=True)
 def _no_meltano_context(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MELTANO_UTILITY_NAME", raising=False)

@@ -34,7 +34,6 @@ from gruponos_ext.services.wms import (
     wms_service_check,
 )
 
-
 USER = "wms_etl"
 PLANTED = "PLANTED-wms-p4ss-7f3a9"  # must never show up anywhere
 HOST = "127.0.0.1"

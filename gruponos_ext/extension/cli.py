@@ -8,11 +8,15 @@ Every command imports what it needs inside its body, so ``describe`` (and
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
+
+from gruponos_ext.extension.output import ExitCode
 
 EXIT_CODES_HELP = """
 \b
@@ -117,7 +121,8 @@ def validate(strict: bool, output_format: str) -> None:
     "--timeout",
     type=click.FloatRange(min=0.1),
     default=None,
-    help="Per-check timeout in seconds (default: health_check_timeout setting).",
+    help="Upper bound in seconds for every check (default: health_check_timeout, "
+    "and the Oracle/WMS checks' own connect/request timeouts).",
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @click.option(
@@ -307,4 +312,44 @@ def invoke(command_name: str, command_args: tuple[str, ...]) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    cli(prog_name="gruponos_extension")
+    code: int | str | None = ExitCode.OK
+    try:
+        cli(prog_name="gruponos_extension")
+    except SystemExit as exc:
+        code = exc.code
+    except OSError as exc:
+        # click handles a closed pipe itself; a result that cannot be written
+        # (a full disk, a vanished terminal) is one line and exit 1.
+        code = _output_failed(exc)
+    if not _stdout_flushed():
+        code = code or ExitCode.FAILED  # the result is lost: never report success
+    sys.exit(code)
+
+
+def _output_failed(exc: OSError) -> int:
+    from gruponos_ext.extension.logs import debug_enabled
+
+    if debug_enabled():
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+    reason = exc.strerror or type(exc).__name__
+    click.echo(f"error: cannot write the output: {reason}", err=True)
+    return ExitCode.FAILED
+
+
+def _stdout_flushed() -> bool:
+    """Flush stdout now; on failure point it at /dev/null.
+
+    Otherwise Python fails again flushing at exit, prints "Exception ignored"
+    and exits 120 instead of the documented code.
+    """
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return False
+    return True

@@ -285,8 +285,10 @@ class SqliteStateStore:
                     " AND name NOT LIKE 'sqlite_%' ORDER BY name"
                 )
             ]
-        finally:
-            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
+        conn.execute("COMMIT")
         if version != 0:
             return
         if foreign:
