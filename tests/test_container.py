@@ -396,3 +396,36 @@ def test_factory_failure_is_logged_with_its_path() -> None:
         container.try_resolve("svc")
     failure = next(e for e in logs if e["event"] == "service_creation_failed")
     assert failure["service"] == "svc" and failure["error_type"] == "ZeroDivisionError"
+
+
+def test_cycle_through_singletons_is_reported_and_leaves_the_container_usable() -> None:
+    container = Container()
+    container.register_singleton("a", lambda c: c.resolve("b"))
+    container.register_singleton("b", lambda c: c.resolve("a"))
+    container.register_singleton("ok", Thing)
+    for _ in range(2):  # no lock left held, nothing cached: the same answer twice
+        result = container.try_resolve("a")
+        assert result.error == "circular dependency: a -> b -> a"
+    assert container.try_resolve("b").error == "circular dependency: b -> a -> b"
+    assert isinstance(container.resolve("ok"), Thing)
+
+
+def test_cycle_entered_from_outside_reports_only_the_cycle() -> None:
+    container = Container()
+    container.register_transient("entry", lambda c: c.resolve("x"))
+    container.register_transient("x", lambda c: c.resolve("y"))
+    container.register_singleton("y", lambda c: c.resolve("x"))
+    result = container.try_resolve("entry")
+    assert result.error == "circular dependency: x -> y -> x"
+    assert result.error_data == {"cycle": ["x", "y", "x"]}
+
+
+def test_a_factory_recursing_without_end_is_not_called_a_cycle() -> None:
+    def runaway(depth: int = 0) -> int:
+        return runaway(depth + 1)
+
+    container = Container()
+    container.register_transient("runaway", runaway)
+    result = container.try_resolve("runaway")
+    assert result.error_code == "CIRCULAR_DEPENDENCY"
+    assert "exceeded the recursion limit without a repeated service" in (result.error or "")

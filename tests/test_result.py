@@ -87,7 +87,7 @@ def test_flext_result_is_the_same_type_and_exported_from_core() -> None:
 
 
 def test_from_exception_takes_the_error_code_of_our_errors() -> None:
-    error = core.ServiceNotFoundError("svc", [], [])
+    error = core.ServiceNotFoundError("svc", [])
     result: Result[object] = Result.from_exception(error)
     assert result.error_code == "SERVICE_NOT_FOUND"
     assert result.exception is error

@@ -32,8 +32,6 @@ from enum import Enum
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-import structlog
-
 from gruponos_ext.core.errors import (
     CircularDependencyError,
     ContainerDisposedError,
@@ -44,6 +42,7 @@ from gruponos_ext.core.errors import (
     ServiceNotFoundError,
     ServiceTypeError,
 )
+from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.result import Result
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ T = TypeVar("T")
 Factory = Callable[..., Any]
 Cleanup = Callable[[Any], object]
 
-_log = structlog.get_logger("gruponos_ext.container")
+_log = get_logger("gruponos_ext.container")
 
 
 class Lifetime(str, Enum):
@@ -113,12 +112,65 @@ class DisposeSummary:
 _MISSING: Any = object()
 
 
+def _failure(name: str, exc: Exception) -> ContainerError:
+    """The container error to raise when building ``name`` raised ``exc``."""
+    if isinstance(exc, ContainerError):
+        exc.passed_through(name)
+        return exc
+    if isinstance(exc, RecursionError):
+        # Untracked resolution of a cycle recurses until Python stops it; the
+        # path it unwinds through shows the cycle (see CircularDependencyError).
+        cycle = CircularDependencyError()
+        cycle.passed_through(name)
+        return cycle
+    _log.warning("service_creation_failed", service=name, error_type=type(exc).__name__)
+    return ServiceCreationError(name, exc)
+
+
+def _call(name: str, creator: Callable[[], Any]) -> Any:
+    """Call a factory; what it raises becomes a container error naming ``name``."""
+    try:
+        return creator()
+    except Exception as exc:
+        error = _failure(name, exc)
+        if error is exc:
+            raise
+        raise error from (None if isinstance(exc, RecursionError) else exc)
+
+
 class _LiveInstances(dict[str, Any]):
-    """Live singletons and instances; a miss falls through to the container.
+    """Live singletons and instances; a miss resolves a transient or falls through.
 
     ``__missing__`` turns a miss into a plain call instead of a raised
-    ``KeyError``: transients are resolved without paying for an exception.
+    ``KeyError``, and builds an untracked transient right here: one Python
+    frame per transient, no per-resolve bookkeeping (a cycle is caught by the
+    recursion limit instead, and reported with its whole path).
     """
+
+    __slots__ = ("_resolve_slow", "_transients")
+
+    def __init__(
+        self, transients: dict[str, Callable[[], Any]], resolve_slow: Callable[[str], Any]
+    ) -> None:
+        super().__init__()
+        self._transients = transients
+        self._resolve_slow = resolve_slow
+
+    def __missing__(self, name: str) -> Any:
+        creator = self._transients.get(name)
+        if creator is None:
+            return self._resolve_slow(name)
+        try:  # _call() inlined: a frame fewer on the transient hot path
+            return creator()
+        except Exception as exc:
+            error = _failure(name, exc)
+            if error is exc:
+                raise
+            raise error from (None if isinstance(exc, RecursionError) else exc)
+
+
+class _TrackedInstances(dict[str, Any]):
+    """For throw-away probe containers: every miss goes through the tracked path."""
 
     __slots__ = ("_resolve_slow",)
 
@@ -164,16 +216,24 @@ class Container:
     context manager to dispose it on exit.
     """
 
+    # Tracked containers keep each thread's resolution path: slower, but they
+    # see every edge. Only the throw-away children of validate() are tracked.
+    _tracked = False
+
     def __init__(self) -> None:
         self._registrations: dict[str, Registration] = {}
+        # name -> zero-argument callable building a new transient.
+        self._transients: dict[str, Callable[[], Any]] = {}
         # name -> live singleton or instance; the whole fast path is one lookup here.
-        self._instances: dict[str, Any] = _LiveInstances(self._resolve_slow)
+        self._instances: dict[str, Any] = (
+            _TrackedInstances(self._resolve_slow)
+            if self._tracked
+            else _LiveInstances(self._transients, self._resolve_slow)
+        )
         # The hot path: resolve() is the dict lookup itself, with no Python frame
         # in between (a created singleton costs one C call). The method below
         # documents it and is what subclasses and type checkers see.
         self.resolve = self._instances.__getitem__  # type: ignore[method-assign,assignment]
-        # name -> zero-argument callable building a new transient.
-        self._transients: dict[str, Callable[[], Any]] = {}
         self._singleton_locks: dict[str, threading.RLock] = {}
         # (name, instance, cleanup) in creation order, for reverse-order disposal.
         self._created: list[tuple[str, Any, Cleanup | None]] = []
@@ -295,6 +355,7 @@ class Container:
         return self._instances[name]
 
     def _path(self) -> list[str]:
+        """The services this thread is resolving (tracked containers only)."""
         try:
             return self._resolving.path  # type: ignore[no-any-return]
         except AttributeError:
@@ -303,36 +364,25 @@ class Container:
             return path
 
     def _resolve_slow(self, name: str) -> Any:
-        creator = self._transients.get(name)
-        if creator is not None:  # the transient hot path, inlined from _build()
-            local = self._resolving
-            try:
-                path = local.path
-            except AttributeError:
-                path = local.path = []
-            if name in path:
-                raise CircularDependencyError([*path[path.index(name) :], name])
-            path.append(name)
-            try:
-                return creator()
-            except ContainerError:
-                raise
-            except Exception as exc:
-                raise self._creation_failed(name, path, exc) from exc
-            finally:
-                path.pop()
+        """Everything but a live instance or an untracked transient."""
+        if self._tracked:
+            creator = self._transients.get(name)
+            if creator is not None:
+                return self._build(name, creator)
         registration = self._registrations.get(name)
         if registration is None or self._disposed:
             raise self._missing(name)
-        path = self._path()
-        if name in path:  # checked before locking: re-entering our own lock would hide the cycle
-            raise CircularDependencyError([*path[path.index(name) :], name])
+        if self._tracked:
+            path = self._path()
+            if name in path:  # before locking: re-entering our own lock would hide the cycle
+                raise CircularDependencyError([*path[path.index(name) :], name])
         with self._singleton_locks[name]:
             instance = self._instances.get(name, _MISSING)
             if instance is not _MISSING:
                 return instance
             started = time.perf_counter()
-            instance = self._build(name, self._creator(registration))
+            creator = self._creator(registration)
+            instance = self._build(name, creator) if self._tracked else _call(name, creator)
             if self._disposed:  # disposed while we were building: hand nothing out
                 raise ContainerDisposedError(name)
             self._instances[name] = instance
@@ -346,25 +396,15 @@ class Container:
         return instance
 
     def _build(self, name: str, creator: Callable[[], Any]) -> Any:
+        """Call ``creator`` with ``name`` on this thread's path (tracked containers)."""
         path = self._path()
         if name in path:
             raise CircularDependencyError([*path[path.index(name) :], name])
         path.append(name)
         try:
-            return creator()
-        except ContainerError:
-            raise  # already carries the innermost path; wrapping would bury it
-        except Exception as exc:
-            raise self._creation_failed(name, path, exc) from exc
+            return _call(name, creator)
         finally:
             path.pop()
-
-    @staticmethod
-    def _creation_failed(name: str, path: list[str], exc: Exception) -> ServiceCreationError:
-        _log.warning(
-            "service_creation_failed", service=name, path=list(path), error_type=type(exc).__name__
-        )
-        return ServiceCreationError(name, path, exc)
 
     def _missing(self, name: str) -> ContainerError:
         if self._disposed:
@@ -372,7 +412,7 @@ class Container:
         import difflib
 
         near = difflib.get_close_matches(name, list(self._registrations), n=3, cutoff=0.6)
-        return ServiceNotFoundError(name, list(self._path()), near)
+        return ServiceNotFoundError(name, near)
 
     def resolve_typed(self, name: str, expected: type[T]) -> T:
         """Like :meth:`resolve`, but check the instance is an ``expected`` (mypy sees it)."""
@@ -552,9 +592,10 @@ class Container:
             _log.debug("service_override_restored", service=name)
 
     def _child(self) -> Container:
-        """A fresh container with the same recipes and no created singletons."""
+        """A fresh tracked container with the same recipes and no created singletons."""
         child = object.__new__(type(self))
         child.__dict__.update(self.__dict__)  # a subclass's own attributes (settings...)
+        child._tracked = True
         Container.__init__(child)
         for reg in self._registrations.values():
             if reg.lifetime is Lifetime.INSTANCE:

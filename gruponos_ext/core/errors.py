@@ -33,22 +33,51 @@ class GruponosError(Exception):
 
     def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
-        self.message = message
-        self.details: dict[str, Any] = dict(details or {})
+        self._message = message
+        self._details: dict[str, Any] = dict(details or {})
+
+    @property
+    def message(self) -> str:
+        """The one-line explanation shown to people."""
+        return self._message
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """Structured context, safe to log."""
+        return self._details
 
     def __str__(self) -> str:
         return self.message
 
 
-class ContainerError(GruponosError):
-    """A problem with service registration, resolution or disposal."""
-
-    code = "CONTAINER_ERROR"
-
-
 def format_path(path: Sequence[str]) -> str:
     """``['a', 'b']`` -> ``'a -> b'``: how every resolution path is shown."""
     return " -> ".join(path)
+
+
+class ContainerError(GruponosError):
+    """A problem with service registration, resolution or disposal.
+
+    The container does not track the resolution path on its hot path: an
+    error raised deep in a graph records, while it propagates, each service
+    whose resolution it passes through (:meth:`passed_through`), so the
+    message shows the whole path once it reaches the caller.
+    """
+
+    code = "CONTAINER_ERROR"
+
+    def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, details=details)
+        self._outer: list[str] = []  # innermost first
+
+    def passed_through(self, name: str) -> None:
+        """Record that the resolution of ``name`` was interrupted by this error."""
+        self._outer.append(name)
+
+    @property
+    def resolution_path(self) -> tuple[str, ...]:
+        """The services being resolved when this happened, outermost first."""
+        return tuple(reversed(self._outer))
 
 
 class RegistrationError(ContainerError):
@@ -62,29 +91,74 @@ class ServiceNotFoundError(ContainerError):
 
     code = "SERVICE_NOT_FOUND"
 
-    def __init__(self, name: str, path: Sequence[str], suggestions: Sequence[str]) -> None:
-        hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-        where = f" (needed by {format_path(path)})" if path else ""
-        super().__init__(
-            f"no service registered as {name!r}{where}{hint}",
-            details={"service": name, "path": list(path), "suggestions": list(suggestions)},
-        )
+    def __init__(self, name: str, suggestions: Sequence[str]) -> None:
+        super().__init__(f"no service registered as {name!r}")
         self.service = name
-        self.path = tuple(path)
         self.suggestions = tuple(suggestions)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """Who needed the missing service, outermost first (empty for a direct resolve)."""
+        return self.resolution_path
+
+    @property
+    def message(self) -> str:
+        hint = (
+            f"; did you mean {', '.join(repr(s) for s in self.suggestions)}?"
+            if self.suggestions
+            else ""
+        )
+        where = f" (needed by {format_path(self.path)})" if self.path else ""
+        return f"no service registered as {self.service!r}{where}{hint}"
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "path": list(self.path),
+            "suggestions": list(self.suggestions),
+        }
 
 
 class CircularDependencyError(ContainerError):
-    """A service depends, directly or not, on itself."""
+    """A service depends, directly or not, on itself.
+
+    Built either with the ``cycle`` (when the path was tracked) or, on the
+    untracked hot path, from the resolutions a ``RecursionError`` unwound:
+    the cycle is then the first repetition in that path.
+    """
 
     code = "CIRCULAR_DEPENDENCY"
 
-    def __init__(self, cycle: Sequence[str]) -> None:
-        super().__init__(
-            f"circular dependency: {format_path(cycle)}",
-            details={"cycle": list(cycle)},
+    def __init__(self, cycle: Sequence[str] = ()) -> None:
+        super().__init__("circular dependency")
+        self._cycle = tuple(cycle)
+
+    @property
+    def cycle(self) -> tuple[str, ...]:
+        """The cycle, closing on its first name (``('a', 'b', 'a')``)."""
+        if self._cycle:
+            return self._cycle
+        path = self.resolution_path
+        first_seen: dict[str, int] = {}
+        for index, name in enumerate(path):
+            if name in first_seen:
+                return path[first_seen[name] : index + 1]
+            first_seen[name] = index
+        return ()
+
+    @property
+    def message(self) -> str:
+        if self.cycle:
+            return f"circular dependency: {format_path(self.cycle)}"
+        return (
+            f"resolving {format_path(self.resolution_path)} exceeded the recursion limit "
+            "without a repeated service: a factory recursing without end?"
         )
-        self.cycle = tuple(cycle)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return {"cycle": list(self.cycle)}
 
 
 class ServiceCreationError(ContainerError):
@@ -92,14 +166,32 @@ class ServiceCreationError(ContainerError):
 
     code = "SERVICE_CREATION_FAILED"
 
-    def __init__(self, name: str, path: Sequence[str], cause: BaseException) -> None:
-        reason = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
-        super().__init__(
-            f"factory of {name!r} failed while resolving {format_path(path)}: {reason}",
-            details={"service": name, "path": list(path), "cause": type(cause).__name__},
-        )
+    def __init__(self, name: str, cause: BaseException) -> None:
+        self.reason = f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__
+        super().__init__(f"factory of {name!r} failed: {self.reason}")
         self.service = name
-        self.path = tuple(path)
+        self._outer.append(name)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """From the outermost service being resolved to the one whose factory failed."""
+        return self.resolution_path
+
+    @property
+    def message(self) -> str:
+        return (
+            f"factory of {self.service!r} failed while resolving {format_path(self.path)}: "
+            f"{self.reason}"
+        )
+
+    @property
+    def details(self) -> dict[str, Any]:
+        cause = self.__cause__
+        return {
+            "service": self.service,
+            "path": list(self.path),
+            "cause": type(cause).__name__ if cause is not None else None,
+        }
 
 
 class ContainerDisposedError(ContainerError):

@@ -241,14 +241,14 @@ def health(
 
 def _record_health(container: GruponosMeltanoContainer, report: HealthReport) -> None:
     """Best effort: history is useful, but never a reason to fail a health check."""
-    import structlog
+    from gruponos_ext.core.logging import get_logger
 
     if container.settings.state_dir is None:
         return
     try:
         container.resolve("state_store").record_health(report)
     except Exception as exc:
-        structlog.get_logger(__name__).warning(
+        get_logger(__name__).warning(
             "health_history_not_recorded", error=getattr(exc, "message", type(exc).__name__)
         )
 
@@ -434,9 +434,10 @@ def dispose(*, job: str | None, context_id: str | None) -> int:
             return ExitCode.FAILED
         lines += result.value.describe()
     finally:
+        held = _holding_resources(container)
         disposal = container.dispose()
     if disposal.success:
-        lines += [f"closed {name}" for name in disposal.value.disposed if name != "state_store"]
+        lines += [f"closed {name}" for name in disposal.value.disposed if name in held]
     else:
         click.echo(f"error: {disposal.error}", err=True)
         return ExitCode.FAILED
@@ -446,6 +447,23 @@ def dispose(*, job: str | None, context_id: str | None) -> int:
     else:
         click.echo(f"nothing to dispose for run {context}")
     return ExitCode.OK
+
+
+def _holding_resources(container: GruponosMeltanoContainer) -> set[str]:
+    """Created services with a cleanup that hold something open right now.
+
+    A service tells with a ``pool_open`` property (the Oracle manager's pool
+    is lazy: a dispose process that never connected has nothing to close).
+    The state store is the extension's own bookkeeping, never reported.
+    """
+    held: set[str] = set()
+    for info in container.services():
+        if info.state != "created" or not info.has_cleanup or info.name == "state_store":
+            continue
+        instance = container.try_resolve(info.name).unwrap_or(None)
+        if instance is not None and getattr(instance, "pool_open", True):
+            held.add(info.name)
+    return held
 
 
 def guard(
@@ -489,7 +507,8 @@ def guard(
     prom_path = _metrics_path(container, prom_file, f"gruponos_job_{job}.prom")
     if json_path is not None:
         write_json_atomic(json_path, outcome.to_dict())
-    if prom_path is not None:
+    # A refused guard ran nothing ("refused" is no run status): the file keeps the last run.
+    if prom_path is not None and outcome.status != "refused":
         write_prometheus_textfile(
             prom_path,
             None,

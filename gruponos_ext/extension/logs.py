@@ -22,12 +22,24 @@ def debug_enabled() -> bool:
 
 
 def configure_logging() -> None:
-    import structlog
+    """Set the level; structlog itself is configured only when first needed.
+
+    Most runs log nothing at the default ``warning`` level, so they never
+    import structlog (see :mod:`gruponos_ext.core.logging`).
+    """
+    from gruponos_ext.core import logging as lazy
 
     name = os.environ.get("LOG_LEVEL", "warning").strip().upper() or "WARNING"
     level = logging.getLevelName(name)
     if not isinstance(level, int):
         level = logging.WARNING
+    lazy.set_threshold(level)
+    lazy.on_first_use(lambda: _configure_structlog(level))
+
+
+def _configure_structlog(level: int) -> None:
+    import structlog
+
     as_json = os.environ.get("MELTANO_LOG_JSON", "").strip().lower() in _TRUE
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()

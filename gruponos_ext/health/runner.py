@@ -19,9 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-import structlog
-
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.logging import get_logger
 from gruponos_ext.health.model import CheckOutcome, CheckResult, HealthCheck, HealthReport, Status
 
 __all__ = [
@@ -32,7 +31,7 @@ __all__ = [
     "sanitise",
 ]
 
-_log = structlog.get_logger(__name__)
+_log = get_logger(__name__)
 
 REDACTED = "***"
 _MAX_MESSAGE = 1000

@@ -27,9 +27,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
-import structlog
-
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.result import Result
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ __all__ = [
     "sanitize_error",
 ]
 
-_log = structlog.get_logger(__name__)
+_log = get_logger(__name__)
 
 DEFAULT_CHANNEL_TIMEOUT = 10.0
 """Seconds a channel may take to deliver one alert (connect, send, answer)."""

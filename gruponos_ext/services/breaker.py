@@ -28,9 +28,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, ParamSpec, TypeVar, overload
 
-import structlog
-
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.logging import get_logger
 
 __all__ = [
     "BreakerListener",
@@ -44,7 +43,7 @@ __all__ = [
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_log = structlog.get_logger(__name__)
+_log = get_logger(__name__)
 
 
 class BreakerState(str, Enum):

@@ -30,9 +30,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
-import structlog
-
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.result import Result
 from gruponos_ext.health.model import CheckOutcome, ServiceCheck
 from gruponos_ext.services.breaker import CircuitOpenError
@@ -61,7 +60,7 @@ __all__ = [
     "oracle_service_check",
 ]
 
-_log = structlog.get_logger(__name__)
+_log = get_logger(__name__)
 
 CHECK_NAME = "oracle:connection"
 PING_SQL = "SELECT 1 FROM DUAL"

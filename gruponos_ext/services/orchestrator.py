@@ -29,15 +29,14 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
-import structlog
-
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.result import Result
 
 if TYPE_CHECKING:
@@ -58,13 +57,19 @@ __all__ = [
     "resolve_context",
 ]
 
-_log = structlog.get_logger(__name__)
+_log = get_logger(__name__)
 
 GUARD_CONTEXT_ENV = "GRUPONOS_RUN_CONTEXT"
 """Set by ``guard`` for its child: inner preflight/dispose blocks join the guard's run."""
 PARENT_CONTEXT_ENV = "MELTANO_PARENT_CONTEXT_UUID"
 OUTPUT_TAIL_LINES = 40
 STOP_GRACE_S = 20.0  # how long a stopped child may take to exit before SIGKILL
+TIMEOUT_EXIT_CODE = 124  # a timed-out run that still exited 0 (GNU timeout's code)
+_MAX_HEARTBEAT_S = 300.0
+# Environment variables whose values the child may print and alerts must not carry.
+_SECRET_ENV_SUFFIXES = ("PASSWORD", "WEBHOOK_URL", "TOKEN", "SECRET", "_KEY")
+_MIN_SECRET_LENGTH = 4
+_MASK = "********"
 
 
 class PreflightError(GruponosError):
@@ -87,6 +92,29 @@ def resolve_context(
         or environ.get(GUARD_CONTEXT_ENV)
         or environ.get(PARENT_CONTEXT_ENV)
         or f"manual:{job}"
+    )
+
+
+def _settings_secrets(settings: GruponosMeltanoSettings | None) -> tuple[str, ...]:
+    """The values of every secret setting that is set (duck-typed ``SecretStr``)."""
+    if settings is None:
+        return ()
+    found = []
+    for name in type(settings).model_fields:
+        reveal = getattr(getattr(settings, name, None), "get_secret_value", None)
+        if callable(reveal):
+            value = reveal()
+            if isinstance(value, str) and value:
+                found.append(value)
+    return tuple(found)
+
+
+def _env_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Values of variables named like secrets (``*_PASSWORD``, ``*_TOKEN``...)."""
+    return tuple(
+        value
+        for name, value in env.items()
+        if name.upper().endswith(_SECRET_ENV_SUFFIXES) and len(value) >= _MIN_SECRET_LENGTH
     )
 
 
@@ -127,6 +155,13 @@ class DisposeOutcome:
 
 @dataclass(frozen=True, slots=True)
 class GuardOutcome:
+    """What ``guard`` did.
+
+    ``status`` is a run status (``success``, ``failed``, ``cancelled``) or
+    ``refused`` when preflight did not let the run start (no run record
+    then). ``timed_out`` refers to the last attempt.
+    """
+
     job: str
     context_id: str
     exit_code: int
@@ -161,7 +196,9 @@ class GruponosMeltanoOrchestrator:
 
     Built by the container (``orchestrator``), as in the seed README. Every
     collaborator is optional so the orchestrator also works in a bare
-    container; what is missing is reported, never silently skipped.
+    container; what is missing is reported, never silently skipped. The
+    values of the settings' secrets (and ``secrets``) are masked in
+    everything it stores, alerts or tees from a child's output.
     """
 
     def __init__(
@@ -181,7 +218,7 @@ class GruponosMeltanoOrchestrator:
         self.state_store = state_store
         self.settings = settings
         self._health = health
-        self._secrets = tuple(s for s in secrets if s)
+        self._secrets = self._longest_first((*secrets, *_settings_secrets(settings)))
 
     def __repr__(self) -> str:
         return (
@@ -190,6 +227,11 @@ class GruponosMeltanoOrchestrator:
         )
 
     # -- helpers -------------------------------------------------------------------
+    @staticmethod
+    def _longest_first(values: Iterable[str]) -> tuple[str, ...]:
+        # Longest first, so a secret containing another is masked whole.
+        return tuple(sorted({v for v in values if v}, key=len, reverse=True))
+
     def _store(self) -> StateStore:
         if self.state_store is None:
             raise PreflightError(
@@ -213,7 +255,7 @@ class GruponosMeltanoOrchestrator:
         severity: str = "error",
         details: Mapping[str, str] | None = None,
     ) -> str | None:
-        """Send an alert; never raises. Returns the delivery summary."""
+        """Send an alert with secrets masked; never raises. Returns the delivery summary."""
         if self.alert_manager is None:
             _log.warning("alert_not_sent_no_manager", title=title, job=job)
             return None
@@ -223,20 +265,28 @@ class GruponosMeltanoOrchestrator:
         result = self.alert_manager.send(
             Alert(
                 title=title,
-                message=self._scrub(message),
+                message=self._sanitise(message),
                 severity=level,
                 job=job,
-                details={k: self._scrub(v) for k, v in (details or {}).items()},
+                details={k: self._sanitise(v) for k, v in (details or {}).items()},
             )
         )
         summary = result.value.summary() if result.success else (result.error or "failed")
         _log.info("alert_sent", title=title, job=job, outcome=summary)
         return summary
 
-    def _scrub(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "********")
+    def _scrub(self, text: str, extra: Sequence[str] = ()) -> str:
+        """``text`` with every known secret value masked."""
+        for secret in self._longest_first((*self._secrets, *extra)) if extra else self._secrets:
+            if secret in text:
+                text = text.replace(secret, _MASK)
         return text
+
+    def _sanitise(self, text: str, extra: Sequence[str] = ()) -> str:
+        """Known secrets masked, plus credential-looking text (``password=...``, URL users)."""
+        from gruponos_ext.health.runner import sanitise
+
+        return sanitise(self._scrub(text, extra))
 
     # -- preflight -------------------------------------------------------------------
     def preflight(
@@ -251,16 +301,19 @@ class GruponosMeltanoOrchestrator:
 
         ``owner_pid`` is the process that lives as long as the run (the
         ``meltano run`` process for a block; the guard for ``guard``). On any
-        failure an alert is sent and a failed Result (code
-        ``PREFLIGHT_FAILED`` or ``LOCK_HELD``) says why.
+        failure an alert is sent, a lock this call took is released again,
+        and a failed Result (code ``PREFLIGHT_FAILED`` or ``LOCK_HELD``)
+        says why.
         """
         from gruponos_ext.state.model import LockOwner
 
         report = None
+        taken = False
         try:
             store = self._store()
             if run_health and self._health is not None:
                 report = self._health().run(tags=["critical"])
+                self._record_health(store, report, job)
                 from gruponos_ext.health.model import Status
 
                 failed = [r for r in report.results if r.effective_status is Status.FAIL]
@@ -282,6 +335,7 @@ class GruponosMeltanoOrchestrator:
                     acquisition.error_code,
                     {"job": job, "holder": acquisition.lock.owner.describe()},
                 )
+            taken = not acquisition.already_held
             if acquisition.reclaimed_from is not None:
                 _log.warning("stale_lock_reclaimed", job=job, message=acquisition.message)
                 self.alert(
@@ -292,9 +346,18 @@ class GruponosMeltanoOrchestrator:
                 )
             workspace = self._workspace(context_id)
             if workspace is not None:
-                workspace.mkdir(parents=True, exist_ok=True)
+                try:
+                    workspace.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise PreflightError(
+                        f"cannot create the run workspace {workspace}: {exc.strerror or exc}"
+                    ) from exc
             store.start_run(job, context_id, host=owner.host, pid=owner.pid)
         except GruponosError as exc:
+            if taken:
+                # A refused run must not keep the job locked until its owner exits.
+                with contextlib.suppress(GruponosError):
+                    store.release_lock(job, context_id)
             self.alert(f"Preflight failed for Meltano job {job}", exc.message, job=job)
             return Result.fail(exc.message, exc.code, {"job": job}, exception=exc)
         _log.info("preflight_passed", job=job, context_id=context_id)
@@ -308,6 +371,14 @@ class GruponosMeltanoOrchestrator:
                 reclaimed=acquisition.reclaimed_from is not None,
             )
         )
+
+    @staticmethod
+    def _record_health(store: StateStore, report: HealthReport, job: str) -> None:
+        """Best effort: history is useful, never a reason to refuse a run."""
+        try:
+            store.record_health(report, job=job)
+        except GruponosError as exc:
+            _log.warning("health_history_not_recorded", job=job, error=exc.code)
 
     # -- dispose ---------------------------------------------------------------------
     def dispose(
@@ -329,7 +400,7 @@ class GruponosMeltanoOrchestrator:
             return Result.ok(DisposeOutcome(context_id, kept_for_guard=True))
         try:
             store = self._store()
-            runs = store.finish_run(context_id, status, exit_code, self._scrub(message))
+            runs = store.finish_run(context_id, status, exit_code, self._sanitise(message))
             released = store.release_locks_for_context(context_id)
         except GruponosError as exc:
             return Result.fail(exc.message, exc.code, exception=exc)
@@ -360,36 +431,58 @@ class GruponosMeltanoOrchestrator:
         retry_delay: float = 0.0,
         output: IO[str] | None = None,
         extra_args: Sequence[str] = (),
+        stop_grace: float = STOP_GRACE_S,
     ) -> GuardOutcome:
         """Preflight, ``meltano run JOB`` (retried), and a dispose that always runs.
 
-        SIGTERM and SIGINT received meanwhile are forwarded to the child's
-        process group; the child is waited for (then killed after a grace
-        period), and dispose runs before this returns. The exit code is the
-        child's (``128 + signal`` when it died of a signal, 1 when preflight
-        refused the run).
+        SIGTERM and SIGINT received from preflight to dispose are forwarded to
+        the child's process group (or keep a child from starting); the child
+        is waited for, killed after ``stop_grace`` seconds, and whatever it
+        left in its process group is stopped before dispose releases the
+        lock. ``timeout`` bounds each attempt. The lock's lease is renewed
+        while the guard runs. The exit code is the child's (``128 + signal``
+        when it died of one, 124 when a timed-out child exited 0, 1 when
+        preflight refused the run).
         """
         started = time.monotonic()
         context_id = f"guard:{uuid.uuid4()}"
-        preflight = self.preflight(job, context_id, owner_pid=os.getpid())
-        if preflight.failure:
-            return GuardOutcome(
-                job,
-                context_id,
-                1,
-                0,
-                time.monotonic() - started,
-                "refused",
-                preflight_error=preflight.error,
-            )
         child_env = dict(os.environ if env is None else env)
         child_env[GUARD_CONTEXT_ENV] = context_id
+        run_secrets = _env_secrets(child_env)
+        scrub = self._longest_first((*self._secrets, *run_secrets))
+
+        def scrub_line(text: str) -> str:
+            for secret in scrub:
+                if secret in text:
+                    text = text.replace(secret, _MASK)
+            return text
+
         command = [meltano_bin, "run", *extra_args, job]
-        runner = _ChildRunner(command, cwd=cwd, env=child_env, output=output, scrub=self._scrub)
-        attempts = 0
-        exit_code = 1
-        try:
-            with runner.forwarding_signals():
+        runner = _ChildRunner(
+            command,
+            cwd=cwd,
+            env=child_env,
+            output=output,
+            scrub=scrub_line,
+            stop_grace=stop_grace,
+        )
+        with runner.forwarding_signals():
+            preflight = self.preflight(job, context_id, owner_pid=os.getpid())
+            if preflight.failure:
+                return GuardOutcome(
+                    job,
+                    context_id,
+                    1,
+                    0,
+                    time.monotonic() - started,
+                    "refused",
+                    signal_received=runner.signal_received,
+                    preflight_error=preflight.error,
+                )
+            runner.heartbeat = self._lease_keeper(job, context_id)
+            attempts = 0
+            exit_code = 1
+            try:
                 while True:
                     attempts += 1
                     exit_code = runner.run(timeout)
@@ -404,39 +497,49 @@ class GruponosMeltanoOrchestrator:
                     )
                     if runner.sleep(retry_delay):
                         break
-        finally:
-            status = (
-                "success" if exit_code == 0 else "cancelled" if runner.signal_received else "failed"
+            finally:
+                status = (
+                    "success"
+                    if exit_code == 0
+                    else "cancelled"
+                    if runner.signal_received
+                    else "failed"
+                )
+                tail = runner.tail()
+                disposed = self.dispose(
+                    context_id,
+                    status=status,
+                    exit_code=exit_code,
+                    message=self._sanitise("\n".join(tail[-5:]), run_secrets),
+                )
+            dispose_lines = (
+                tuple(disposed.value.describe())
+                if disposed.success
+                else (f"dispose failed: {disposed.error}",)
             )
-            tail = runner.tail()
-            disposed = self.dispose(
-                context_id, status=status, exit_code=exit_code, message="\n".join(tail[-5:])
-            )
-        dispose_lines = (
-            tuple(disposed.value.describe())
-            if disposed.success
-            else (f"dispose failed: {disposed.error}",)
-        )
-        alert_summary = None
-        if exit_code != 0:
-            why = (
-                f"stopped by signal {runner.signal_received}"
-                if runner.signal_received
-                else f"timed out after {timeout:g} s"
-                if runner.timed_out
-                else f"exited with code {exit_code}"
-            )
-            alert_summary = self.alert(
-                f"Meltano job {job} failed",
-                f"`meltano run {job}` {why} after {attempts} attempt(s).\n"
-                + "\n".join(tail[-OUTPUT_TAIL_LINES:]),
-                job=job,
-                details={
-                    "exit_code": str(exit_code),
-                    "attempts": str(attempts),
-                    "context_id": context_id,
-                },
-            )
+            alert_summary = None
+            if exit_code != 0:
+                why = (
+                    f"stopped by signal {runner.signal_received}"
+                    if runner.signal_received
+                    else f"timed out after {timeout:g} s"
+                    if runner.timed_out
+                    else f"exited with code {exit_code}"
+                )
+                alert_summary = self.alert(
+                    f"Meltano job {job} failed",
+                    self._sanitise(
+                        f"`meltano run {job}` {why} after {attempts} attempt(s).\n"
+                        + "\n".join(tail[-OUTPUT_TAIL_LINES:]),
+                        run_secrets,
+                    ),
+                    job=job,
+                    details={
+                        "exit_code": str(exit_code),
+                        "attempts": str(attempts),
+                        "context_id": context_id,
+                    },
+                )
         return GuardOutcome(
             job,
             context_id,
@@ -451,6 +554,37 @@ class GruponosMeltanoOrchestrator:
             alert_summary=alert_summary,
         )
 
+    def _lease_keeper(self, job: str, context_id: str) -> _Heartbeat | None:
+        """Renews the guard's lock lease while it runs, so a long run keeps its lock."""
+        ttl = self.settings.lock_ttl if self.settings is not None else None
+        store = self.state_store
+        if not ttl or store is None:
+            return None
+
+        def renew() -> None:
+            try:
+                if not store.refresh_lock(job, context_id, ttl):
+                    _log.error("run_lock_lost", job=job, context_id=context_id)
+            except GruponosError as exc:
+                _log.warning("run_lock_not_renewed", job=job, error=exc.code)
+
+        return _Heartbeat(renew, min(ttl / 3.0, _MAX_HEARTBEAT_S))
+
+
+@dataclass
+class _Heartbeat:
+    """Calls ``action`` at most once per ``interval`` seconds, when ticked."""
+
+    action: Callable[[], None]
+    interval: float
+    _last: float = field(default_factory=time.monotonic)
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            self.action()
+
 
 class _ChildRunner:
     """Runs the child in its own process group, tees its output, forwards signals."""
@@ -463,37 +597,37 @@ class _ChildRunner:
         env: dict[str, str],
         output: IO[str] | None,
         scrub: Callable[[str], str],
+        stop_grace: float = STOP_GRACE_S,
     ) -> None:
         self._command = command
         self._cwd = cwd
         self._env = env
         self._output = output
         self._scrub = scrub
+        self._stop_grace = stop_grace
         self._tail: collections.deque[str] = collections.deque(maxlen=OUTPUT_TAIL_LINES)
         self._process: subprocess.Popen[str] | None = None
         self._stop = threading.Event()
+        self._stop_sent = False
+        self.heartbeat: _Heartbeat | None = None
         self.signal_received: int | None = None
         self.timed_out = False
 
     def tail(self) -> list[str]:
         return list(self._tail)
 
-    def forwarding_signals(self) -> Any:
-        runner = self
-
-        class _Handlers:
-            def __enter__(self) -> None:
-                self.previous: dict[int, Any] = {}
-                if threading.current_thread() is not threading.main_thread():
-                    return
-                for signum in (signal.SIGTERM, signal.SIGINT):
-                    self.previous[signum] = signal.signal(signum, runner._on_signal)
-
-            def __exit__(self, *exc: object) -> None:
-                for signum, handler in self.previous.items():
-                    signal.signal(signum, handler)
-
-        return _Handlers()
+    @contextlib.contextmanager
+    def forwarding_signals(self) -> Iterator[None]:
+        """Route SIGTERM/SIGINT to :meth:`_on_signal` (main thread only) until exit."""
+        previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                previous[signum] = signal.signal(signum, self._on_signal)
+        try:
+            yield
+        finally:
+            for restored, handler in previous.items():
+                signal.signal(restored, handler)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.signal_received = signum
@@ -502,15 +636,28 @@ class _ChildRunner:
 
     def _signal_child(self, signum: int) -> None:
         process = self._process
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signum)
+                self._stop_sent = True
 
     def sleep(self, seconds: float) -> bool:
         """Wait between attempts; True when a signal cut the wait short."""
-        return self._stop.wait(seconds)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stop.wait(min(left, 0.5)):
+                return True
+            self._tick()
+        return self._stop.is_set()
+
+    def _tick(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.tick()
 
     def run(self, timeout: float) -> int:
+        """One attempt: the child's exit code (``128 + n`` when it died of signal ``n``)."""
+        self.timed_out = False
+        self._stop_sent = False
         if self._stop.is_set():
             return 128 + (self.signal_received or signal.SIGTERM)
         try:
@@ -532,6 +679,9 @@ class _ChildRunner:
             _log.error("guarded_run_not_started", command=self._command[0], error=line)
             return 127
         self._process = process
+        if self._stop.is_set():
+            # The signal came while the child was being started: nobody forwarded it.
+            self._signal_child(self.signal_received or signal.SIGTERM)
         pump = threading.Thread(target=self._pump, args=(process,), daemon=True)
         pump.start()
         deadline = time.monotonic() + timeout if timeout > 0 else None
@@ -545,14 +695,37 @@ class _ChildRunner:
                 )
                 self._signal_child(signal.SIGTERM)
             if (self.signal_received or self.timed_out) and kill_at is None:
-                kill_at = now + STOP_GRACE_S  # a stopped child gets this long to clean up
+                kill_at = now + self._stop_grace  # a stopped child gets this long to clean up
             if kill_at is not None and now > kill_at:
                 self._signal_child(signal.SIGKILL)
                 kill_at = now + 5.0
+            self._tick()
             time.sleep(0.05)
+        self._stop_leftovers(process.pid)
         pump.join(timeout=5)
         code = process.returncode
-        return 128 - code if code < 0 else code
+        code = 128 - code if code < 0 else code
+        if code == 0 and self._stop_sent:
+            # It was told to stop and exited 0 anyway: the run did not complete.
+            code = TIMEOUT_EXIT_CODE if self.timed_out else 128 + (self.signal_received or 15)
+        return code
+
+    def _stop_leftovers(self, pgid: int) -> None:
+        """Stop what the child left in its process group, before the lock is released."""
+        if not _group_members(pgid):
+            return
+        _log.warning("guarded_run_left_processes", pgid=pgid)
+        for signum, wait in ((signal.SIGTERM, self._stop_grace), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signum)
+            deadline = time.monotonic() + wait
+            while _group_members(pgid):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            else:
+                return
+        _log.error("guarded_run_processes_not_stopped", pgid=pgid)
 
     def _pump(self, process: subprocess.Popen[str]) -> None:
         assert process.stdout is not None
@@ -565,3 +738,28 @@ class _ChildRunner:
                     self._output.flush()
                 except (OSError, ValueError):
                     pass
+
+
+def _group_members(pgid: int) -> bool:
+    """Whether a live (non-zombie) process is left in process group ``pgid``."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        # Fields after the parenthesised command name: state, ppid, pgrp, ...
+        fields = raw.rpartition(")")[2].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False

@@ -21,9 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import structlog
-
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.result import Result
 from gruponos_ext.health.model import CheckOutcome, ServiceCheck
 from gruponos_ext.services.breaker import CircuitOpenError
@@ -53,7 +52,7 @@ __all__ = [
     "wms_service_check",
 ]
 
-_log = structlog.get_logger(__name__)
+_log = get_logger(__name__)
 
 CHECK_NAME = "wms_api:reachability"
 _USER_AGENT = "gruponos-infra (+https://github.com/gruponos)"

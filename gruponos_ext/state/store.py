@@ -36,8 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
+from gruponos_ext.core.logging import get_logger
 from gruponos_ext.state.locks import process_identity, stale_reason
 from gruponos_ext.state.model import (
     DEFAULT_PRUNE_BATCH,
@@ -67,7 +66,7 @@ __all__ = [
     "StateStore",
 ]
 
-_log = structlog.get_logger(__name__)
+_log = get_logger(__name__)
 
 SCHEMA_VERSION = 1
 DEFAULT_FILENAME = "state.db"
