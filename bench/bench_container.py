@@ -69,9 +69,9 @@ LINEAR_SLACK = 2.0  # per-service time at the largest size may be at most 2x the
 class Graph:
     """One fresh set of classes per library, so no library's markers leak into another."""
 
-    S: type
-    B: type
-    A: type
+    S: type[Any]
+    B: type[Any]
+    A: type[Any]
 
 
 def make_graph() -> Graph:
@@ -223,7 +223,7 @@ def setup_dishka() -> Setup:
     request.provide(g.B, scope=dishka.Scope.REQUEST)
     request.provide(g.A, scope=dishka.Scope.REQUEST)
     request_container = dishka.make_container(request)
-    request_s = request_container.get(g.S)
+    request_s: Any = request_container.get(g.S)
     ns = {"c": container, "rc": request_container, "S": g.S, "A": g.A}
     return Setup(
         "dishka",

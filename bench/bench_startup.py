@@ -138,10 +138,15 @@ def make_venv(venv: Path, requirement: str, *, reinstall: str | None = None) -> 
 def _distributions(venv: Path) -> list[str]:
     code = (
         "import importlib.metadata as m, json; "
-        "print(json.dumps(sorted({d.metadata['Name'] for d in m.distributions()})))"
+        "print(json.dumps(sorted({d.metadata['Name'] + '==' + d.version "
+        "for d in m.distributions()}, key=str.lower)))"
     )
     done = subprocess.run(
-        [str(_bin(venv, "python")), "-c", code], capture_output=True, text=True, check=True
+        [str(_bin(venv, "python")), "-c", code],
+        cwd=venv,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return list(json.loads(done.stdout))
 
@@ -291,8 +296,9 @@ def run(runs: int, venv_dir: Path | None) -> dict[str, Any]:
             raise SystemExit(f"bench_startup: {stale}")
         setup_s = time.perf_counter() - started
         ours_packages, peer_packages = _distributions(ours_venv), _distributions(peer_venv)
+        ours_names = {p.split("==")[0].lower() for p in ours_packages}
         for unwanted in ("meltano", "rich", "pytest"):
-            if unwanted in ours_packages:
+            if unwanted in ours_names:
                 notes.append(f"our plugin venv has {unwanted!r}: it should not")
         env = _meltano_env(tmp)
 

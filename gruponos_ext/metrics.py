@@ -108,7 +108,7 @@ def atomic_write_text(path: Path | str, text: str, *, mode: int = FILE_MODE) -> 
     except OSError as exc:
         raise MetricsWriteError(
             f"cannot write {target}: {exc.strerror or exc}; check that the directory "
-            "exists and is writable (setting metrics_dir)",
+            "exists and is writable (--json-file/--prom-file or the metrics_dir setting)",
             details={"path": str(target)},
         ) from exc
     finally:

@@ -11,4 +11,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-pytest_plugins = ["fixtures_alerts", "fixtures_meltano", "fixtures_net"]
+pytest_plugins = [
+    "fixtures_alerts",
+    "fixtures_cli",
+    "fixtures_meltano",
+    "fixtures_net",
+    "fixtures_runs",
+]

@@ -14,7 +14,6 @@ Nothing is written into the checkout or the venv.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -82,11 +81,16 @@ class ExtensionCli:
         unset: Iterable[str] = (),
         timeout: float = 60.0,
         stdout: int | None = None,
+        cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """``gruponos_extension *args`` from a directory that is NOT the project root."""
+        """``gruponos_extension *args``, by default from the project's parent directory.
+
+        Never from the project root: the CLI must find the project through
+        MELTANO_PROJECT_ROOT, as it does under Meltano, whatever the cwd.
+        """
         return subprocess.run(
             [str(CLI_BIN), *args],
-            cwd=self.root.parent,
+            cwd=cwd or self.root.parent,
             env=self.environment(env, unset),
             stdout=subprocess.PIPE if stdout is None else stdout,
             stderr=subprocess.PIPE,
@@ -119,12 +123,6 @@ def extension_cli(tmp_path: Path, bytecode_cache_env: dict[str, str]) -> Extensi
     env.update(
         MELTANO_PROJECT_ROOT=str(root),
         MELTANO_SYS_DIR_ROOT=str(root / ".meltano"),
-        PYTHONUNBUFFERED="1",
     )
     assert not any(k.startswith("GRUPONOS_") for k in env)
     return ExtensionCli(root=root, env=env)
-
-
-def scrubbed_os_environ() -> dict[str, str]:
-    """``os.environ`` without GRUPONOS_*/MELTANO_* (for tests that build their own)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("GRUPONOS_", "MELTANO_"))}

@@ -146,18 +146,20 @@ def validate(*, strict: bool, output_format: str) -> int:
         ]
     errors = [f for f in findings if f["severity"] == "error"]
     warnings = [f for f in findings if f["severity"] != "error"]
+    # With --strict a warning fails: the verdict must say so, not "passed" with exit 1.
+    failed = bool(errors or (strict and warnings))
     if output_format == "json":
-        _emit_json({"ok": not errors, "errors": errors, "warnings": warnings})
+        _emit_json({"ok": not failed, "strict": strict, "errors": errors, "warnings": warnings})
     else:
         for f in findings:
             click.echo(f"{f['severity']}: {f['where']}: {f['message']}")
-        verdict = "validation passed" if not errors else "validation failed"
+        verdict = "validation failed" if failed else "validation passed"
+        if failed and not errors:
+            verdict += " (--strict: warnings fail)"
         click.echo(f"{verdict}: {len(errors)} error(s), {len(warnings)} warning(s)")
     if not settings_ok:
         return ExitCode.USAGE
-    if errors or (strict and warnings):
-        return ExitCode.FAILED
-    return ExitCode.OK
+    return ExitCode.FAILED if failed else ExitCode.OK
 
 
 # -- health -----------------------------------------------------------------------

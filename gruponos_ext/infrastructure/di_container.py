@@ -103,7 +103,9 @@ class GruponosMeltanoContainer(Container):
                 "connection_pool",
                 f.create_connection_pool,
                 cleanup=lambda manager: manager.close_all(),
-                health_check=oracle_service_check(settings.oracle_connect_timeout),
+                health_check=oracle_service_check(
+                    _probe_timeout(settings.oracle_connect_timeout, settings)
+                ),
                 description="Oracle pool owner (python-oracledb, thin mode)",
             )
             self.register_singleton(
@@ -120,7 +122,7 @@ class GruponosMeltanoContainer(Container):
             self.register_singleton(
                 "wms_client",
                 f.create_wms_client,
-                health_check=wms_service_check(settings.wms_timeout),
+                health_check=wms_service_check(_probe_timeout(settings.wms_timeout, settings)),
                 description="Oracle WMS REST API client",
             )
 
@@ -199,7 +201,9 @@ class GruponosMeltanoContainer(Container):
             "connection_pool",
             lambda: OracleConnectionManager(OracleConfig.from_dsn(dsn, user, password)),
             cleanup=lambda manager: manager.close_all(),
-            health_check=oracle_service_check(self.settings.oracle_connect_timeout),
+            health_check=oracle_service_check(
+                _probe_timeout(self.settings.oracle_connect_timeout, self.settings)
+            ),
             description="Oracle test database (GRUPONOS_TEST_ORACLE_DSN)",
         )
         self.register_singleton("oracle_manager", f.create_oracle_connection_manager)
@@ -262,6 +266,15 @@ class GruponosMeltanoContainer(Container):
             deadline=deadline or settings.health_deadline,
             secrets=secrets,
         )
+
+
+def _probe_timeout(own: float, settings: GruponosMeltanoSettings) -> float:
+    """A health probe gets the system's own timeout, but never more than a health check may take.
+
+    The connect/request timeouts are for the pipeline's real work; a health
+    check answers "is it there?" within ``health_check_timeout``.
+    """
+    return min(own, settings.health_check_timeout)
 
 
 def _reload_settings() -> object:
