@@ -11,7 +11,7 @@
   test did.
 - ``extension_env``: an environment for ``gruponos_extension`` subprocesses,
   free of the caller's Meltano/GrupoNOS variables, with a state directory of
-  the test's own.
+  the test's own and bytecode cached (``bytecode_cache_env`` of fixtures_cli).
 
 Register with ``pytest_plugins`` (``tests/conftest.py``). PYTEST_DONT_REWRITE:
 test modules import the helpers directly.
@@ -37,11 +37,13 @@ __all__ = [
     "EXTENSION_BIN",
     "FakeMeltano",
     "Processes",
+    "clean_env",
     "extension_env",
     "fake_meltano",
-    "group_alive",
+    "group_members",
     "processes",
     "wait_until",
+    "with_pycache",
 ]
 
 EXTENSION_BIN = Path(sys.executable).parent / "gruponos_extension"
@@ -61,15 +63,20 @@ def wait_until(
         time.sleep(0.02)
 
 
-def group_alive(pgid: int) -> bool:
-    """Whether any process (zombies included) is still in process group ``pgid``."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes in process group ``pgid``, read from ``/proc``."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue
+        fields = raw.rpartition(")")[2].split()  # state, ppid, pgrp, ...
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
 
 
 def _kill_group(pgid: int) -> None:
@@ -143,10 +150,20 @@ def clean_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def with_pycache(env: Mapping[str, str], cache: Mapping[str, str]) -> dict[str, str]:
+    """``env`` writing bytecode to ``cache`` (``bytecode_cache_env``), not recompiling each time."""
+    result = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    result.update(cache)
+    return result
+
+
 @pytest.fixture
-def extension_env(tmp_path: Path) -> dict[str, str]:
-    """Env for ``gruponos_extension`` subprocesses: a clean env and a state dir of its own."""
-    env = clean_env()
+def extension_env(tmp_path: Path, bytecode_cache_env: dict[str, str]) -> dict[str, str]:
+    """Env for ``gruponos_extension`` subprocesses: a clean env and a state dir of its own.
+
+    Bytecode goes to the shared cache of ``bytecode_cache_env`` (fixtures_cli).
+    """
+    env = with_pycache(clean_env(), bytecode_cache_env)
     env["GRUPONOS_INFRA_STATE_DIR"] = str(tmp_path / "state")
     return env
 
@@ -275,11 +292,6 @@ class FakeMeltano:
 
 
 @pytest.fixture
-def fake_meltano(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeMeltano:
-    """A :class:`FakeMeltano` in ``tmp_path/fake``; its directory is exported for in-process use."""
-    fake = FakeMeltano(tmp_path / "fake").install()
-    # In-process guards pass os.environ to the child: the fake finds its plan there.
-    for key, value in fake.env().items():
-        if key != "GRUPONOS_INFRA_MELTANO_BIN":
-            monkeypatch.setenv(key, value)
-    return fake
+def fake_meltano(tmp_path: Path) -> FakeMeltano:
+    """A :class:`FakeMeltano` in ``tmp_path/fake`` whose plan is one successful call."""
+    return FakeMeltano(tmp_path / "fake").install()
