@@ -96,9 +96,9 @@ class GruponosMeltanoContainer(Container):
         return settings
 
     def _register_external_services(self, settings: GruponosMeltanoSettings) -> None:
-        from gruponos_ext.services.oracle import oracle_service_check
+        if settings.oracle_configured:  # the client modules load only when configured
+            from gruponos_ext.services.oracle import oracle_service_check
 
-        if settings.oracle_configured:
             self.register_singleton(
                 "connection_pool",
                 f.create_connection_pool,
@@ -116,9 +116,9 @@ class GruponosMeltanoContainer(Container):
         self._register_wms(settings)
 
     def _register_wms(self, settings: GruponosMeltanoSettings) -> None:
-        from gruponos_ext.services.wms import wms_service_check
-
         if settings.wms_configured:
+            from gruponos_ext.services.wms import wms_service_check
+
             self.register_singleton(
                 "wms_client",
                 f.create_wms_client,
