@@ -34,6 +34,18 @@ def _run(command: Callable[..., int], **kwargs: Any) -> None:
     sys.exit(run_safely(command, **kwargs))
 
 
+def _format_option(*choices: str, help: str | None = None) -> Callable[[Any], Any]:
+    """``--format``, the first choice being the default."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+
+
 def _app() -> Any:
     from gruponos_ext.extension import app
 
@@ -56,13 +68,7 @@ def cli() -> None:
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "yaml"]),
-    default="text",
-    show_default=True,
-)
+@_format_option("text", "json", "yaml")
 def describe(output_format: str) -> None:
     """Describe the extension's commands (Meltano EDK convention)."""
     from gruponos_ext.extension.describe import render
@@ -79,13 +85,7 @@ def initialize(force: bool) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@_format_option("text", "json")
 def validate(strict: bool, output_format: str) -> None:
     """Check settings, container wiring and meltano.yml without touching any system.
 
@@ -109,14 +109,7 @@ def validate(strict: bool, output_format: str) -> None:
     metavar="TAG",
     help="Run only checks with this tag (e.g. 'critical'); repeatable.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, IETF health+json for machines.",
-)
+@_format_option("text", "json", help="text for people, IETF health+json for machines.")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
@@ -243,52 +236,28 @@ def guard(
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--job", default=None, help="Only this job's runs.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@_format_option("text", "json")
 def history(job: str | None, limit: int, output_format: str) -> None:
     """Show recent runs, locks and health results."""
     _run(_app().history, job=job, limit=limit, output_format=output_format)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@_format_option("text", "json")
 def services(output_format: str) -> None:
     """List the services the container wires: name, lifetime, state."""
     _run(_app().services, output_format=output_format)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["mermaid", "dot"]),
-    default="mermaid",
-    show_default=True,
-)
+@_format_option("mermaid", "dot")
 def graph(output_format: str) -> None:
     """Print the service dependency graph (Mermaid or Graphviz DOT)."""
     _run(_app().graph, output_format=output_format)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@_format_option("text", "json")
 def config(output_format: str) -> None:
     """Show the effective settings and where each came from (secrets masked)."""
     _run(_app().config, output_format=output_format)
