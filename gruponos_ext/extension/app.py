@@ -390,12 +390,15 @@ def initialize(*, force: bool) -> int:
 
 
 def _block_owner_pid() -> int:
-    """The process that lives as long as the run: `meltano run` for a block."""
+    """The process that lives as long as the run: `meltano run` for a block.
+
+    Outside `meltano run` (a plain `meltano invoke`) nothing outlives this
+    process, so the lock is ours and reclaimable as soon as we exit.
+    """
     from gruponos_ext.services.orchestrator import GUARD_CONTEXT_ENV, PARENT_CONTEXT_ENV
 
-    if os.environ.get(GUARD_CONTEXT_ENV):
-        return os.getppid()
-    return os.getppid() if os.environ.get(PARENT_CONTEXT_ENV) else os.getpid()
+    in_a_run = os.environ.get(GUARD_CONTEXT_ENV) or os.environ.get(PARENT_CONTEXT_ENV)
+    return os.getppid() if in_a_run else os.getpid()
 
 
 def preflight(*, job: str, skip_health: bool) -> int:
