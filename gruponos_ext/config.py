@@ -481,6 +481,19 @@ class GruponosMeltanoSettings(BaseModel):
         """
         return {name: self._sources.get(name, "default") for name in type(self).model_fields}
 
+    def secret_values(self) -> tuple[str, ...]:
+        """The values of every secret setting that is set, for scrubbing output.
+
+        Never print these; they exist so reports and alerts can be checked
+        for (and cleaned of) them.
+        """
+        values = (getattr(self, name) for name in type(self).model_fields)
+        return tuple(
+            v.get_secret_value()
+            for v in values
+            if isinstance(v, SecretStr) and v.get_secret_value()
+        )
+
     def masked_dump(self) -> dict[str, Any]:
         """Every field as plain JSON-able data; a set secret is ``MASK``, an unset one None."""
         dumped: dict[str, Any] = {}

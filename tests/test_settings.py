@@ -793,3 +793,12 @@ def test_every_secret_field_is_flagged_sensitive_in_the_specs() -> None:
     sensitive = {spec.name for spec in SETTING_SPECS if spec.sensitive}
     assert sensitive == set(SECRET_FIELDS)
     assert {spec.kind for spec in SETTING_SPECS if spec.sensitive} == {"password"}
+
+
+def test_secret_values_lists_only_set_secrets_for_scrubbing() -> None:
+    settings = GruponosMeltanoSettings.from_mapping(
+        {"wms_base_url": "https://wms.example/api", "wms_user": "u", "wms_password": "pw-1"},
+        env={},
+    )
+    assert settings.secret_values() == ("pw-1",)
+    assert GruponosMeltanoSettings.from_mapping({}, env={}).secret_values() == ()

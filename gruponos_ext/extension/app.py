@@ -176,36 +176,13 @@ def run_health(
     connect/request timeouts) keep it when it is shorter; an explicit
     ``--timeout`` is the user's upper bound for all of them.
     """
-    import dataclasses
-
-    from gruponos_ext.health.runner import HealthCheckRunner
-
     settings = container.settings
-    default_timeout = timeout or settings.health_check_timeout
-    deadline = max(settings.health_deadline, timeout or 0)
-    runner = container.health_runner(default_timeout=default_timeout, deadline=deadline)
-    if timeout is not None:
-        capped = [
-            dataclasses.replace(check, timeout=min(check.timeout, timeout))
-            if check.timeout is not None and check.timeout > 0
-            else check
-            for check in runner.checks
-        ]
-        runner = HealthCheckRunner(
-            capped,
-            default_timeout=default_timeout,
-            deadline=deadline,
-            secrets=_secret_values(settings),
-        )
+    runner = container.health_runner(
+        default_timeout=timeout or settings.health_check_timeout,
+        deadline=max(settings.health_deadline, timeout or 0),
+        max_check_timeout=timeout,
+    )
     return runner.run(names=list(checks) or None, tags=list(tags) or None)
-
-
-def _secret_values(settings: GruponosMeltanoSettings) -> tuple[str, ...]:
-    """Every secret setting that is set: the runner scrubs them from check messages."""
-    from pydantic import SecretStr
-
-    values = (getattr(settings, name) for name in type(settings).model_fields)
-    return tuple(v.get_secret_value() for v in values if isinstance(v, SecretStr))
 
 
 def health(

@@ -243,28 +243,33 @@ class GruponosMeltanoContainer(Container):
         ]
 
     def health_runner(
-        self, *, default_timeout: float | None = None, deadline: float | None = None
+        self,
+        *,
+        default_timeout: float | None = None,
+        deadline: float | None = None,
+        max_check_timeout: float | None = None,
     ) -> HealthCheckRunner:
-        """A runner over :meth:`health_checks`, bounded by the health settings."""
+        """A runner over :meth:`health_checks`, bounded by the health settings.
+
+        ``max_check_timeout`` (the CLI's ``--timeout``) caps every check,
+        including those that carry a longer timeout of their own.
+        """
         from gruponos_ext.health.runner import HealthCheckRunner
 
         settings = self.settings
-        secrets = tuple(
-            s.get_secret_value()
-            for s in (
-                settings.oracle_password,
-                settings.wms_password,
-                settings.alert_smtp_password,
-                settings.alert_webhook_url,
-                settings.alert_slack_webhook_url,
-            )
-            if s is not None
-        )
+        checks = self.health_checks()
+        if max_check_timeout is not None:
+            checks = [
+                dataclasses.replace(c, timeout=min(c.timeout, max_check_timeout))
+                if c.timeout is not None and c.timeout > 0
+                else c
+                for c in checks
+            ]
         return HealthCheckRunner(
-            self.health_checks(),
+            checks,
             default_timeout=default_timeout or settings.health_check_timeout,
             deadline=deadline or settings.health_deadline,
-            secrets=secrets,
+            secrets=settings.secret_values(),
         )
 
 

@@ -95,20 +95,6 @@ def resolve_context(
     )
 
 
-def _settings_secrets(settings: GruponosMeltanoSettings | None) -> tuple[str, ...]:
-    """The values of every secret setting that is set (duck-typed ``SecretStr``)."""
-    if settings is None:
-        return ()
-    found = []
-    for name in type(settings).model_fields:
-        reveal = getattr(getattr(settings, name, None), "get_secret_value", None)
-        if callable(reveal):
-            value = reveal()
-            if isinstance(value, str) and value:
-                found.append(value)
-    return tuple(found)
-
-
 def _env_secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     """Values of variables named like secrets (``*_PASSWORD``, ``*_TOKEN``...)."""
     return tuple(
@@ -218,7 +204,8 @@ class GruponosMeltanoOrchestrator:
         self.state_store = state_store
         self.settings = settings
         self._health = health
-        self._secrets = self._longest_first((*secrets, *_settings_secrets(settings)))
+        from_settings = settings.secret_values() if settings is not None else ()
+        self._secrets = self._longest_first((*secrets, *from_settings))
 
     def __repr__(self) -> str:
         return (
