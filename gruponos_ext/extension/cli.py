@@ -46,6 +46,26 @@ def _format_option(*choices: str, help: str | None = None) -> Callable[[Any], An
     )
 
 
+def _report_file_options(what: str) -> Callable[[Any], Any]:
+    """``--json-file`` and ``--prom-file``: where to also write ``what`` (default: metrics_dir)."""
+
+    def decorate(command: Any) -> Any:
+        command = click.option(
+            "--prom-file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help=f"Also write {what} as a Prometheus textfile-collector file (atomically).",
+        )(command)
+        return click.option(
+            "--json-file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help=f"Also write {what} as JSON to this file (atomically).",
+        )(command)
+
+    return decorate
+
+
 def _app() -> Any:
     from gruponos_ext.extension import app
 
@@ -118,18 +138,7 @@ def validate(strict: bool, output_format: str) -> None:
     "and the Oracle/WMS checks' own connect/request timeouts).",
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
-@click.option(
-    "--json-file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Also write the JSON report to this file (atomically).",
-)
-@click.option(
-    "--prom-file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Also write a Prometheus textfile-collector file (atomically).",
-)
+@_report_file_options("the health report")
 def health(
     checks: tuple[str, ...],
     tags: tuple[str, ...],
@@ -199,18 +208,7 @@ def dispose(job: str | None, context_id: str | None) -> None:
     default=None,
     help="Retry a failed run this many times (default: run_retries).",
 )
-@click.option(
-    "--json-file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the run outcome as JSON to this file (atomically).",
-)
-@click.option(
-    "--prom-file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write run metrics as a Prometheus textfile (atomically).",
-)
+@_report_file_options("the run outcome")
 def guard(
     job: str,
     timeout: float | None,
