@@ -774,3 +774,78 @@ def test_health_prom_file_parses_with_a_status_and_duration_per_check(
     assert {dict(k)["check"] for k in durations} == checks
     assert samples["gruponos_health_status"][(("status", "pass"),)] == 1
     assert [p.name for p in prom.parent.iterdir()] == ["health.prom"]  # no temp file left
+
+
+def _failing_preflight_env(
+    extension_env: dict[str, str], webhook_receiver: WebhookReceiver, closed_port: int, window: str
+) -> dict[str, str]:
+    return {
+        **extension_env,
+        "GRUPONOS_INFRA_ALERT_WEBHOOK_URL": webhook_receiver.url(f"/hooks/{WEBHOOK_TOKEN}"),
+        "GRUPONOS_INFRA_ALERT_DEDUP_WINDOW": window,
+        "GRUPONOS_INFRA_ORACLE_HOST": "127.0.0.1",
+        "GRUPONOS_INFRA_ORACLE_PORT": str(closed_port),
+        "GRUPONOS_INFRA_ORACLE_SERVICE_NAME": "WMSPROD",
+        "GRUPONOS_INFRA_ORACLE_USER": "etl",
+        "GRUPONOS_INFRA_ORACLE_PASSWORD": PLANTED,
+    }
+
+
+def test_the_same_failure_is_alerted_once_per_dedup_window_across_runs(
+    extension_env: dict[str, str], webhook_receiver: WebhookReceiver, closed_port: int
+) -> None:
+    env = _failing_preflight_env(extension_env, webhook_receiver, closed_port, "3600")
+    for attempt in range(3):  # three scheduled runs, each its own process
+        result = cli(
+            "preflight", "--job", JOB, env={**env, "MELTANO_PARENT_CONTEXT_UUID": f"run-{attempt}"}
+        )
+        assert result.returncode == 1, result.stderr
+    assert len(webhook_receiver.requests) == 1
+    store = SqliteStateStore.in_dir(env["GRUPONOS_INFRA_STATE_DIR"])
+    decisions = store.alert_history()
+    assert [d.sent for d in decisions] == [False, False, True]  # newest first
+
+
+def test_without_a_dedup_window_every_failure_is_alerted(
+    extension_env: dict[str, str], webhook_receiver: WebhookReceiver, closed_port: int
+) -> None:
+    env = _failing_preflight_env(extension_env, webhook_receiver, closed_port, "0")
+    for attempt in range(2):
+        result = cli(
+            "preflight", "--job", JOB, env={**env, "MELTANO_PARENT_CONTEXT_UUID": f"run-{attempt}"}
+        )
+        assert result.returncode == 1
+    assert len(webhook_receiver.wait_for(2)) == 2
+
+
+def test_preflight_with_invalid_settings_alerts_names_the_variable_and_exits_2(
+    extension_env: dict[str, str], webhook_receiver: WebhookReceiver
+) -> None:
+    env = {
+        **extension_env,
+        "GRUPONOS_INFRA_ALERT_WEBHOOK_URL": webhook_receiver.url(f"/hooks/{WEBHOOK_TOKEN}"),
+        "GRUPONOS_INFRA_ORACLE_PORT": "abc",
+        "GRUPONOS_INFRA_WMS_PASSWORD": PLANTED,
+    }
+    result = cli("preflight", "--job", JOB, env=env)
+
+    assert result.returncode == 2
+    assert "GRUPONOS_INFRA_ORACLE_PORT" in result.stderr
+    assert "Traceback" not in result.stderr
+    (request,) = webhook_receiver.wait_for(1)
+    alert = request.json()
+    assert alert["job"] == JOB and "Preflight failed" in alert["title"]
+    assert "GRUPONOS_INFRA_ORACLE_PORT" in alert["message"]
+    body = request.body.decode()
+    assert PLANTED not in body and WEBHOOK_TOKEN not in body
+
+
+def test_preflight_with_invalid_alert_settings_says_no_alert_was_sent(
+    extension_env: dict[str, str],
+) -> None:
+    env = {**extension_env, "GRUPONOS_INFRA_ALERT_WEBHOOK_URL": "ftp://nowhere/hook"}
+    result = cli("preflight", "--job", JOB, env=env)
+
+    assert result.returncode == 2
+    assert "GRUPONOS_INFRA_ALERT_WEBHOOK_URL" in result.stderr
+    assert "no alert sent: the alert settings are invalid too" in result.stderr

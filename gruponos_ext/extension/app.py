@@ -380,9 +380,14 @@ def _block_owner_pid() -> int:
 
 def preflight(*, job: str, skip_health: bool) -> int:
     """Critical checks, run lock, workspace and run record; exit 1 stops `meltano run`."""
+    from gruponos_ext.config import SettingsError
     from gruponos_ext.services.orchestrator import resolve_context
 
-    container = boot()
+    try:
+        container = boot()
+    except SettingsError as exc:
+        _alert_invalid_settings(job, exc)
+        raise  # exit 2: the settings must be fixed, and `meltano run` stops here
     try:
         context_id = resolve_context(job)
         result = _orchestrator(container).preflight(
@@ -397,6 +402,34 @@ def preflight(*, job: str, skip_health: bool) -> int:
         if outcome.workspace is not None:
             click.echo(f"  workspace {outcome.workspace}")
         return ExitCode.OK
+    finally:
+        container.dispose()
+
+
+def _alert_invalid_settings(job: str, error: GruponosError) -> None:
+    """Alert that preflight refused the run, if the alert settings themselves are valid.
+
+    Only the ``GRUPONOS_INFRA_ALERT_*`` variables (and Meltano's own) are
+    read, so a bad Oracle port does not also silence the alert about it.
+    """
+    from gruponos_ext.config import ENV_PREFIX, GruponosMeltanoSettings, SettingsError
+
+    alert_env = {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith((f"{ENV_PREFIX}ALERT_", "MELTANO_"))
+    }
+    try:
+        container = boot(GruponosMeltanoSettings.from_env(alert_env))
+    except SettingsError:
+        click.echo("warning: no alert sent: the alert settings are invalid too", err=True)
+        return
+    try:
+        _orchestrator(container).alert(
+            f"Preflight failed for Meltano job {job}",
+            f"the run was not started: {error.message}",
+            job=job,
+        )
     finally:
         container.dispose()
 
