@@ -7,8 +7,9 @@ The public names load on first use, so the CLI's ``describe`` stays fast::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gruponos_ext._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings, SettingsError
@@ -38,8 +39,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

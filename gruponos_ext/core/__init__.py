@@ -6,8 +6,9 @@ every layer does) does not pay for the container's logging imports.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gruponos_ext._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from gruponos_ext.core.container import (
@@ -73,8 +74,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -6,8 +6,9 @@ The records and the :class:`StateStore` interface import nothing heavy;
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from gruponos_ext._lazy import lazy_exports
 from gruponos_ext.state.model import (
     DEFAULT_PRUNE_BATCH,
     LOCK_HELD,
@@ -48,9 +49,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "SqliteStateStore":
-        from gruponos_ext.state.store import SqliteStateStore
-
-        return SqliteStateStore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, {"SqliteStateStore": ".store"})
