@@ -295,3 +295,14 @@ class FakeMeltano:
 def fake_meltano(tmp_path: Path) -> FakeMeltano:
     """A :class:`FakeMeltano` in ``tmp_path/fake`` whose plan is one successful call."""
     return FakeMeltano(tmp_path / "fake").install()
+
+
+def prom_samples(path: Path) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+    """Family samples of a textfile, parsed by prometheus_client's reference parser."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    parsed: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for family in text_string_to_metric_families(path.read_text(encoding="utf-8")):
+        for sample in family.samples:
+            parsed.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return parsed

@@ -28,8 +28,7 @@ from fixtures_meltano import (
     copy_bundled_project,
     offline_meltano_env,
 )
-from fixtures_runs import Processes, group_members, wait_until, with_pycache
-from prometheus_client.parser import text_string_to_metric_families
+from fixtures_runs import Processes, group_members, prom_samples, wait_until, with_pycache
 
 from gruponos_ext.state import RunStatus
 from gruponos_ext.state.locks import pid_alive
@@ -100,14 +99,6 @@ def find_processes(fragment: str) -> list[tuple[int, int]]:
         if fragment in cmdline and stat and stat[0] not in ("Z", "X"):
             found.append((int(entry.name), int(stat[2])))
     return found
-
-
-def prom_samples(path: Path) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
-    parsed: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
-    for family in text_string_to_metric_families(path.read_text(encoding="utf-8")):
-        for sample in family.samples:
-            parsed.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
-    return parsed
 
 
 def webhook_env(receiver: WebhookReceiver) -> dict[str, str]:

@@ -34,9 +34,9 @@ from fixtures_runs import (
     Processes,
     clean_env,
     group_members,
+    prom_samples,
     wait_until,
 )
-from prometheus_client.parser import text_string_to_metric_families
 
 from gruponos_ext.config import GruponosMeltanoSettings
 from gruponos_ext.infrastructure.di_container import GruponosMeltanoContainer
@@ -469,15 +469,6 @@ def cli(*args: str, env: dict[str, str], timeout: float = 60.0) -> subprocess.Co
         timeout=timeout,
         check=False,
     )
-
-
-def prom_samples(path: Path) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
-    """Family samples of a textfile, parsed by prometheus_client's reference parser."""
-    parsed: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
-    for family in text_string_to_metric_families(path.read_text(encoding="utf-8")):
-        for sample in family.samples:
-            parsed.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
-    return parsed
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

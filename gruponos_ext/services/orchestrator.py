@@ -38,6 +38,7 @@ from typing import IO, TYPE_CHECKING, Any
 from gruponos_ext.core.errors import GruponosError
 from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.result import Result
+from gruponos_ext.state.locks import group_alive
 
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
@@ -699,14 +700,14 @@ class _ChildRunner:
 
     def _stop_leftovers(self, pgid: int) -> None:
         """Stop what the child left in its process group, before the lock is released."""
-        if not _group_members(pgid):
+        if not group_alive(pgid):
             return
         _log.warning("guarded_run_left_processes", pgid=pgid)
         for signum, wait in ((signal.SIGTERM, self._stop_grace), (signal.SIGKILL, 5.0)):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, signum)
             deadline = time.monotonic() + wait
-            while _group_members(pgid):
+            while group_alive(pgid):
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.05)
@@ -725,28 +726,3 @@ class _ChildRunner:
                     self._output.flush()
                 except (OSError, ValueError):
                     pass
-
-
-def _group_members(pgid: int) -> bool:
-    """Whether a live (non-zombie) process is left in process group ``pgid``."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text(encoding="ascii", errors="replace")
-        except OSError:
-            continue
-        # Fields after the parenthesised command name: state, ppid, pgrp, ...
-        fields = raw.rpartition(")")[2].split()
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-            return True
-    return False

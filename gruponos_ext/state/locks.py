@@ -31,6 +31,25 @@ def _proc_stat_fields(pid: int) -> list[str] | None:
     return fields or None
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether a live (non-zombie) process is left in process group ``pgid``."""
+    if not _PROC.is_dir():  # no /proc: ask the kernel (zombies then count as alive)
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for entry in _PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _proc_stat_fields(int(entry.name))  # state, ppid, pgrp, ...
+        if fields and len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
 def pid_alive(pid: int) -> bool:
     """Whether process ``pid`` exists on this host and is not a zombie.
 
