@@ -1,20 +1,16 @@
-"""Shared fixtures: real local servers and sockets, Meltano projects.
+"""Shared fixtures: real local servers and sockets, Meltano projects, processes.
 
-The fixture modules live beside this file and are registered as plugins, so
-every test module can use them by name.
+They live in :mod:`tests.support`, one module per kind of real part; test
+modules import helpers from there and use the fixtures by name.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
+# A module is listed after the modules it imports, so pytest rewrites each one's asserts.
 pytest_plugins = [
-    "fixtures_alerts",
-    "fixtures_cli",
-    "fixtures_meltano",
-    "fixtures_net",
-    "fixtures_runs",
+    "tests.support.meltano",
+    "tests.support.net",
+    "tests.support.alerts",
+    "tests.support.cli",
+    "tests.support.runs",
 ]

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_alerts import SmtpServer, WebhookReceiver
-from fixtures_net import SilentListener, server_tls_context
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
@@ -39,6 +37,8 @@ from gruponos_ext.services.alerts import (
     sanitize_error,
 )
 from gruponos_ext.services.breaker import BreakerState, CircuitBreaker
+from tests.support.alerts import SmtpServer, WebhookReceiver
+from tests.support.net import SilentListener, server_tls_context
 
 TOKEN = "T0KEN-s3cr3t-4f9a"
 SMTP_PASSWORD = "pw-Zq8-never-shown"

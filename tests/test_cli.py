@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 import yaml
-from fixtures_cli import ExtensionCli
-from fixtures_net import HttpTestServer, SilentListener
 
 from gruponos_ext.extension.cli import cli
+from tests.support.cli import ExtensionCli
+from tests.support.net import HttpTestServer, SilentListener
 
 PLANTED = "S3cr3t-Planted-Pw-9431"
 CHECK_KEY = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")
@@ -690,7 +690,7 @@ def parse(argv: list[str]) -> None:
 
 
 def test_every_command_of_the_bundled_meltano_yml_parses_and_names_real_jobs() -> None:
-    from fixtures_meltano import REPO_ROOT
+    from tests.support.meltano import REPO_ROOT
 
     doc = yaml.safe_load((REPO_ROOT / "meltano.yml").read_text(encoding="utf-8"))
     (utility,) = [p for p in doc["plugins"]["utilities"] if p["name"] == "gruponos-infra"]

@@ -21,14 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_cli import with_bytecode_cache
-from fixtures_meltano import (
+
+from tests.support.cli import with_bytecode_cache
+from tests.support.meltano import (
     REPO_ROOT,
     MeltanoProject,
     copy_bundled_project,
     offline_meltano_env,
 )
-from fixtures_net import HttpTestServer, SilentListener
+from tests.support.net import HttpTestServer, SilentListener
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

@@ -21,18 +21,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixtures_alerts import WebhookReceiver
-from fixtures_meltano import (
+
+from gruponos_ext.state import RunStatus
+from gruponos_ext.state.locks import pid_alive
+from gruponos_ext.state.store import SqliteStateStore
+from tests.support.alerts import WebhookReceiver
+from tests.support.cli import with_bytecode_cache
+from tests.support.meltano import (
     MELTANO_BIN,
     MeltanoProject,
     copy_bundled_project,
     offline_meltano_env,
 )
-from fixtures_runs import Processes, group_members, prom_samples, wait_until, with_pycache
-
-from gruponos_ext.state import RunStatus
-from gruponos_ext.state.locks import pid_alive
-from gruponos_ext.state.store import SqliteStateStore
+from tests.support.runs import Processes, group_members, prom_samples, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +49,7 @@ def project(
     tmp_path_factory: pytest.TempPathFactory, bytecode_cache_env: dict[str, str]
 ) -> MeltanoProject:
     root = copy_bundled_project(tmp_path_factory.mktemp("e2e-runs") / "project")
-    env = with_pycache(offline_meltano_env(), bytecode_cache_env)
+    env = with_bytecode_cache(offline_meltano_env(), bytecode_cache_env)
     installed = MeltanoProject(root=root, env=env)
     installed.install("gruponos-infra", "tap-jsonl", "target-jsonl")
     return installed

@@ -17,13 +17,6 @@ from typing import Any
 
 import oracledb
 import pytest
-from fixtures_net import (
-    GarbageListener,
-    HttpTestServer,
-    SilentListener,
-    TnsRefuseListener,
-    server_tls_context,
-)
 from structlog.testing import capture_logs
 
 from gruponos_ext.health.model import Status
@@ -40,6 +33,13 @@ from gruponos_ext.services.oracle import (
     classify_oracle_error,
     health_check,
     oracle_service_check,
+)
+from tests.support.net import (
+    GarbageListener,
+    HttpTestServer,
+    SilentListener,
+    TnsRefuseListener,
+    server_tls_context,
 )
 
 HOST = "127.0.0.1"

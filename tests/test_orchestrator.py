@@ -1,6 +1,6 @@
 """GruponosMeltanoOrchestrator: preflight, guard and dispose with real processes.
 
-``guard`` runs a fake ``meltano`` (fixtures_runs.FakeMeltano): a real
+``guard`` runs a fake ``meltano`` (tests.support.runs.FakeMeltano): a real
 executable that records its calls, prints, sleeps, handles signals and exits
 as each test plans -- so the child handling (retries, timeouts, signals,
 process groups) is exercised for real without Meltano's start-up cost. The
@@ -27,16 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_alerts import WebhookReceiver
-from fixtures_runs import (
-    EXTENSION_BIN,
-    FakeMeltano,
-    Processes,
-    clean_env,
-    group_members,
-    prom_samples,
-    wait_until,
-)
 
 from gruponos_ext.config import GruponosMeltanoSettings
 from gruponos_ext.infrastructure.di_container import GruponosMeltanoContainer
@@ -48,6 +38,16 @@ from gruponos_ext.services.orchestrator import (
 from gruponos_ext.state import LockOwner, RunStatus
 from gruponos_ext.state.locks import pid_alive
 from gruponos_ext.state.store import SqliteStateStore
+from tests.support.alerts import WebhookReceiver
+from tests.support.cli import CLI_BIN
+from tests.support.runs import (
+    FakeMeltano,
+    Processes,
+    clean_env,
+    group_members,
+    prom_samples,
+    wait_until,
+)
 
 JOB = "sample-jsonl"
 WEBHOOK_TOKEN = "Wh00k-T0ken-planted-7c1e"
@@ -462,7 +462,7 @@ def test_sigterm_during_preflight_cancels_the_run_before_the_child_starts(
 # -- the CLI: signals, exit codes, history, metrics ----------------------------------------
 def cli(*args: str, env: dict[str, str], timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(EXTENSION_BIN), *args],
+        [str(CLI_BIN), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -482,7 +482,7 @@ def test_signal_to_the_guard_cli_stops_the_childs_group_and_disposes(
     fake_meltano.plan({"sleep": 60, "grandchild": True, "lines": ["extracting..."]})
     env = {**extension_env, **fake_meltano.env()}
     prom = tmp_path / "metrics" / "job.prom"
-    guard = processes.start([str(EXTENSION_BIN), "guard", JOB, "--prom-file", str(prom)], env=env)
+    guard = processes.start([str(CLI_BIN), "guard", JOB, "--prom-file", str(prom)], env=env)
     wait_until(lambda: fake_meltano.started(0), 30, "the guarded child to start")
     (call,) = fake_meltano.calls()
     processes.adopt_group(call["pgid"])
@@ -687,7 +687,7 @@ def test_racing_preflights_from_two_processes_have_exactly_one_winner_every_roun
         # Children of this (live) process: each preflight's owner stays alive.
         racers = [
             processes.start(
-                [str(EXTENSION_BIN), "preflight", "--job", "race"],
+                [str(CLI_BIN), "preflight", "--job", "race"],
                 env={**extension_env, "MELTANO_PARENT_CONTEXT_UUID": context},
             )
             for context in contexts

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
-from fixtures_meltano import REPO_ROOT, MeltanoProject, copy_bundled_project
 
 from gruponos_ext.extension.project import ProjectFinding, ProjectReport, validate_project
+from tests.support.meltano import REPO_ROOT, MeltanoProject, copy_bundled_project
 
 
 @pytest.fixture(autouse=True)

@@ -13,14 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_net import (
-    GarbageListener,
-    HttpTestServer,
-    Listener,
-    Route,
-    SilentListener,
-    server_tls_context,
-)
 from structlog.testing import capture_logs
 
 from gruponos_ext.health.model import Status
@@ -32,6 +24,14 @@ from gruponos_ext.services.wms import (
     WmsNotConfiguredError,
     health_check,
     wms_service_check,
+)
+from tests.support.net import (
+    GarbageListener,
+    HttpTestServer,
+    Listener,
+    Route,
+    SilentListener,
+    server_tls_context,
 )
 
 USER = "wms_etl"

@@ -1,10 +1,7 @@
 """Real sockets and HTTP servers on 127.0.0.1 for tests of network clients.
 
-Register with ``pytest_plugins = ["fixtures_net"]`` (in the root
-``tests/conftest.py``, or in a test module that also imports the helper
-classes from here; ``tests/`` is on ``sys.path`` in pytest's default
-``prepend`` import mode). PYTEST_DONT_REWRITE: test modules import this file
-directly, so pytest must not try to rewrite it once it is imported.
+Registered as a plugin by ``tests/conftest.py``; test modules import the
+helper classes from ``tests.support.net``.
 
 Nothing here is a mock: every fixture is a real listening socket in this
 process, served by daemon threads and closed at teardown.

@@ -1,11 +1,7 @@
 """Fixtures for tests that drive a real ``meltano`` in a copy of the bundled project.
 
-Register them with ``pytest_plugins = ["fixtures_meltano"]`` (in a test
-module or the root ``tests/conftest.py``); helpers import as
-``from fixtures_meltano import MeltanoProject, REPO_ROOT`` (``tests/`` is on
-``sys.path`` in pytest's ``prepend`` import mode). PYTEST_DONT_REWRITE: test
-modules import this file before pytest could register it for assertion
-rewriting, and it needs none (failures go through ``pytest.fail``). Nothing here
+Registered as a plugin by ``tests/conftest.py``; helpers import as
+``from tests.support.meltano import MeltanoProject, REPO_ROOT``. Nothing here
 installs into the checkout's own ``.meltano``: every project is a copy under
 ``tmp_path``, whose ``gruponos-infra`` utility installs from this checkout.
 """
@@ -33,7 +29,7 @@ __all__ = [
     "offline_meltano_env",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout: the bundled meltano.yml, data/ and the package the utility installs from."""
 
 MELTANO_BIN = Path(sys.executable).parent / "meltano"

@@ -8,17 +8,14 @@
   parsed ``EmailMessage``, whether the session was authenticated / TLS).
   ``SmtpServer(auth=(user, password), auth_require_tls=False)`` accepts AUTH
   on a plain connection; ``SmtpServer(tls_context=..., require_starttls=True)``
-  offers STARTTLS (e.g. with ``fixtures_net.self_signed_cert``).
+  offers STARTTLS (e.g. with ``tests.support.net.self_signed_cert``).
 
 Raw sockets (``closed_port``, ``silent_listener``) and the test certificate
-(``self_signed_cert``) come from ``fixtures_net``; they are not duplicated
+(``self_signed_cert``) come from ``tests.support.net``; they are not duplicated
 here, so both plugins can be registered together without fixture clashes.
 
-Register them with ``pytest_plugins = ["fixtures_alerts"]``
-in the root ``tests/conftest.py`` (``tests/`` is on ``sys.path`` in pytest's
-default ``prepend`` import mode), or in a test module that also imports the
-helper classes from here. PYTEST_DONT_REWRITE: test modules import this file
-directly, so pytest must not try to rewrite it once it is already imported.
+Registered as a plugin by ``tests/conftest.py``; test modules import the
+helper classes from here.
 """
 
 from __future__ import annotations

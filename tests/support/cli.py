@@ -1,7 +1,7 @@
 """Fixtures for tests that run the ``gruponos_extension`` console script as a real process.
 
-Registered in ``tests/conftest.py``; helpers import as ``from fixtures_cli import
-...`` (``tests/`` is on ``sys.path``). PYTHONPYCACHEPREFIX keeps bytecode for
+Registered as a plugin by ``tests/conftest.py``; helpers import from
+``tests.support.cli``. PYTHONPYCACHEPREFIX keeps bytecode for
 the many short-lived processes (the CLI, ``meltano``) in pytest's cache
 directory: this environment sets PYTHONDONTWRITEBYTECODE, and without a
 cache every ``meltano`` call recompiles its imports (~3 s instead of ~1.5 s).
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fixtures_meltano import copy_bundled_project, offline_meltano_env
+
+from tests.support.meltano import copy_bundled_project, offline_meltano_env
 
 __all__ = [
     "CLI_BIN",

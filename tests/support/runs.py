@@ -11,10 +11,10 @@
   test did.
 - ``extension_env``: an environment for ``gruponos_extension`` subprocesses,
   free of the caller's Meltano/GrupoNOS variables, with a state directory of
-  the test's own and bytecode cached (``bytecode_cache_env`` of fixtures_cli).
+  the test's own and bytecode cached (``bytecode_cache_env`` of tests.support.cli).
 
-Register with ``pytest_plugins`` (``tests/conftest.py``). PYTEST_DONT_REWRITE:
-test modules import the helpers directly.
+Registered as a plugin by ``tests/conftest.py``; test modules import the
+helpers from ``tests.support.runs``.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ from typing import Any
 
 import pytest
 
+from tests.support.cli import CLI_BIN, with_bytecode_cache
+
 __all__ = [
-    "EXTENSION_BIN",
     "FakeMeltano",
     "Processes",
     "clean_env",
@@ -43,11 +44,8 @@ __all__ = [
     "group_members",
     "processes",
     "wait_until",
-    "with_pycache",
 ]
 
-EXTENSION_BIN = Path(sys.executable).parent / "gruponos_extension"
-"""The extension's console script in the test environment."""
 
 _SCRUBBED_PREFIXES = ("MELTANO_", "GRUPONOS_", "TAP_", "TARGET_", "FAKE_MELTANO_")
 
@@ -145,25 +143,18 @@ def clean_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
         for key, value in (os.environ if base is None else base).items()
         if not key.startswith(_SCRUBBED_PREFIXES)
     }
-    env["PATH"] = os.pathsep.join([str(EXTENSION_BIN.parent), env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join([str(CLI_BIN.parent), env.get("PATH", "")])
     env["NO_COLOR"] = "1"
     return env
-
-
-def with_pycache(env: Mapping[str, str], cache: Mapping[str, str]) -> dict[str, str]:
-    """``env`` writing bytecode to ``cache`` (``bytecode_cache_env``), not recompiling each time."""
-    result = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    result.update(cache)
-    return result
 
 
 @pytest.fixture
 def extension_env(tmp_path: Path, bytecode_cache_env: dict[str, str]) -> dict[str, str]:
     """Env for ``gruponos_extension`` subprocesses: a clean env and a state dir of its own.
 
-    Bytecode goes to the shared cache of ``bytecode_cache_env`` (fixtures_cli).
+    Bytecode goes to the shared cache of ``bytecode_cache_env`` (tests.support.cli).
     """
-    env = with_pycache(clean_env(), bytecode_cache_env)
+    env = with_bytecode_cache(clean_env(), bytecode_cache_env)
     env["GRUPONOS_INFRA_STATE_DIR"] = str(tmp_path / "state")
     return env
 
@@ -270,7 +261,7 @@ class FakeMeltano:
         return {
             "GRUPONOS_INFRA_MELTANO_BIN": str(self.bin),
             "FAKE_MELTANO_DIR": str(self.directory),
-            "FAKE_MELTANO_EXTENSION": str(EXTENSION_BIN),
+            "FAKE_MELTANO_EXTENSION": str(CLI_BIN),
         }
 
     def calls(self) -> list[dict[str, Any]]:
