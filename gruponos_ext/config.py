@@ -69,6 +69,8 @@ _FALSE = frozenset({"false", "0", "no", "off", "n", "f"})
 
 # Deliberately loose: catches "ops.example.com" or "a@b@c", not RFC 5322.
 _EMAIL_RE = re.compile(r"^[^@\s<>,;\"']+@[^@\s<>,;\"']+$")
+# PostgreSQL folds unquoted names to lower case and cuts them at 63 bytes.
+_SQL_IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 _S = TypeVar("_S", bound="GruponosMeltanoSettings")
 
@@ -199,6 +201,35 @@ class GruponosMeltanoSettings(BaseModel):
         "meltano",
         "Meltano executable",
         "Command the extension runs to call Meltano: a name on PATH or a path.",
+    )
+    validate_ignore: list[str] = _setting(
+        [],
+        "Ignored validation rules",
+        "Codes of validate rules to silence (e.g. to adopt --strict on an old project).",
+        fmt="rule_code",
+    )
+
+    # -- state store
+    state_uri: SecretStr | None = _setting(
+        None,
+        "State database URI",
+        "Shared database for run locks, run history and alert de-duplication, for runs on "
+        "several machines: postgresql://user:password@host:port/db (or Meltano's "
+        "postgresql+psycopg:// form; $MELTANO_DATABASE_URI reuses Meltano's own). Unset: the "
+        "embedded SQLite database in the state directory. Secret: it may carry a password.",
+        fmt="postgres_uri",
+    )
+    state_schema: str = _setting(
+        "gruponos_infra",
+        "State database schema",
+        "PostgreSQL schema holding every table of the extension (created if missing).",
+        fmt="sql_identifier",
+    )
+    state_timeout: Annotated[float, Field(gt=0)] = _setting(
+        10.0,
+        "State database timeout",
+        "Longest wait for the state database: connecting, a lock, one statement.",
+        unit="seconds",
     )
 
     # -- Oracle
@@ -399,6 +430,23 @@ class GruponosMeltanoSettings(BaseModel):
     )
     run_retry_delay: Annotated[float, Field(ge=0)] = _setting(
         30.0, "Run retry delay", "Pause before a failed run is retried.", unit="seconds"
+    )
+
+    # -- schedules
+    schedule_grace: float | None = _setting(
+        None,
+        "Schedule grace",
+        "How long after a schedule's due time a run may start before the schedule counts as "
+        "missed. Defaults to a quarter of the schedule's interval, at least 5 minutes.",
+        unit="seconds",
+        dynamic_default=True,
+        ge=0,
+    )
+    schedule_exclude: list[str] = _setting(
+        [],
+        "Schedules not checked",
+        "Names of schedules the freshness check ignores.",
+        fmt="name",
     )
 
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -609,7 +657,12 @@ def _expectation(field: _Field) -> str:
     if field.value_type == "choice":
         return "one of " + ", ".join(field.choices)
     if field.value_type == "list":
-        return "e-mail addresses, comma-separated or as a JSON array"
+        items = {"email": "e-mail addresses", "rule_code": "rule codes", "name": "names"}
+        return f"{items.get(field.fmt or '', 'values')}, comma-separated or as a JSON array"
+    if field.fmt == "postgres_uri":
+        return "a postgresql:// or postgresql+psycopg:// URI with a host or socket"
+    if field.fmt == "sql_identifier":
+        return "a lower-case SQL name: letters, digits and _, not starting with a digit"
     if field.fmt == "url":
         return "an http(s) URL with a host"
     if field.fmt == "email":
@@ -724,7 +777,8 @@ def _parse_string(field: _Field, raw: object) -> str:
         _check_url(field, text, raw)
     bad_email = field.fmt == "email" and not _EMAIL_RE.match(text)
     bad_path = field.fmt == "url_path" and (not text.startswith("/") or "://" in text)
-    if bad_email or bad_path:
+    bad_name = field.fmt == "sql_identifier" and not _SQL_IDENTIFIER_RE.match(text)
+    if bad_email or bad_path or bad_name:
         raise _must(field, raw)
     return text
 
@@ -757,6 +811,12 @@ def _parse_secret(field: _Field, raw: object) -> SecretStr:
     if field.fmt == "url":
         _check_url(field, text.strip(), raw)
         text = text.strip()
+    elif field.fmt == "postgres_uri":
+        text = text.strip()
+        scheme = text.partition("://")[0].lower() if "://" in text else ""
+        if scheme not in ("postgresql", "postgresql+psycopg", "postgres"):
+            # Never echo it: the URI may carry a password.
+            raise _Invalid(f"must be {_expectation(field)} (the value is not shown: a secret)")
     return SecretStr(text)
 
 

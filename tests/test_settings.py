@@ -28,6 +28,7 @@ SECRET_FIELDS = [
     "alert_webhook_url",
     "alert_slack_webhook_url",
     "alert_smtp_password",
+    "state_uri",
 ]
 
 ORACLE_OK = {
@@ -723,6 +724,7 @@ def _all_secrets_env() -> dict[str, str]:
         "GRUPONOS_INFRA_ALERT_SMTP_PASSWORD": PLANTED,
         "GRUPONOS_INFRA_ALERT_EMAIL_FROM": "alerts@example.com",
         "GRUPONOS_INFRA_ALERT_EMAIL_TO": "ops@example.com",
+        "GRUPONOS_INFRA_STATE_URI": f"postgresql://etl:{PLANTED}@db.example.com:5432/meltano",
     }
 
 
@@ -767,6 +769,7 @@ def test_errors_never_contain_secret_values() -> None:
         # secrets that are invalid themselves
         "GRUPONOS_INFRA_ALERT_WEBHOOK_URL": f"ftp://{PLANTED}",
         "GRUPONOS_INFRA_ALERT_SLACK_WEBHOOK_URL": PLANTED,
+        "GRUPONOS_INFRA_STATE_URI": f"mysql://etl:{PLANTED}@db/meltano",
         # and other errors around the valid secrets
         "GRUPONOS_INFRA_ORACLE_SID": "ALSO",
         "GRUPONOS_INFRA_WMS_USER": "",
@@ -776,7 +779,7 @@ def test_errors_never_contain_secret_values() -> None:
     with pytest.raises(SettingsError) as caught:
         GruponosMeltanoSettings.from_env(env)
     error = caught.value
-    assert len(error.issues) == 6, str(error)
+    assert len(error.issues) == 7, str(error)
     for rendering in (str(error), repr(error), error.details, error.issues, error.args):
         assert PLANTED not in str(rendering)
 
