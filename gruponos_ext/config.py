@@ -99,6 +99,7 @@ class SettingsError(GruponosError):
     """The settings are invalid; ``issues`` lists every problem, secrets never shown."""
 
     code = "INVALID_SETTINGS"
+    exit_code = 2
 
     def __init__(self, issues: Sequence[SettingIssue]) -> None:
         self.issues: tuple[SettingIssue, ...] = tuple(issues)

@@ -26,10 +26,13 @@ class GruponosError(Exception):
     """Base of every error this package raises on purpose.
 
     ``code`` is stable and machine-readable; ``details`` holds structured
-    context that is safe to log (never secret values).
+    context that is safe to log (never secret values). ``exit_code`` is the
+    process exit status the CLI ends with when this error stops a command:
+    1 (something failed) unless a subclass means bad usage or settings (2).
     """
 
     code: ClassVar[str] = "GRUPONOS_ERROR"
+    exit_code: ClassVar[int] = 1
 
     def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)

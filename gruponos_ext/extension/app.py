@@ -27,14 +27,11 @@ if TYPE_CHECKING:
 
 __all__ = ["run_safely"]
 
-# Error codes that mean "the user must fix the command line or configuration".
-USAGE_CODES = frozenset({"INVALID_SETTINGS", "UNKNOWN_CHECK", "INVALID_USAGE", "NO_PROJECT"})
-
-
 class UsageError(GruponosError):
     """The command cannot run as asked (exit 2)."""
 
     code = "INVALID_USAGE"
+    exit_code = 2
 
 
 def run_safely(command: Callable[..., int], **kwargs: Any) -> int:
@@ -52,7 +49,7 @@ def run_safely(command: Callable[..., int], **kwargs: Any) -> int:
 
             traceback.print_exc(file=sys.stderr)
         click.echo(f"error: {exc.message}", err=True)
-        return ExitCode.USAGE if exc.code in USAGE_CODES else ExitCode.FAILED
+        return exc.exit_code
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         return 130

@@ -110,6 +110,7 @@ class UnknownCheckError(GruponosError):
     """A requested check name or tag matches no registered check."""
 
     code = "UNKNOWN_CHECK"
+    exit_code = 2
 
     def __init__(
         self,
