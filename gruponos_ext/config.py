@@ -24,11 +24,24 @@ import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+)
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
 
 from gruponos_ext.core.errors import GruponosError
+
+if TYPE_CHECKING:
+    from gruponos_ext.core.redaction import Redactor
 
 __all__ = [
     "ENV_PREFIX",
@@ -541,6 +554,26 @@ class GruponosMeltanoSettings(BaseModel):
             v.get_secret_value()
             for v in values
             if isinstance(v, SecretStr) and v.get_secret_value()
+        )
+
+    def redactor(self) -> Redactor:
+        """The :class:`~gruponos_ext.core.redaction.Redactor` for text from outside.
+
+        It knows every secret setting that is set, and the user/password
+        pairs, so an echoed ``Authorization: Basic`` header is caught too.
+        """
+        from gruponos_ext.core.redaction import Redactor
+
+        def password(value: SecretStr | None) -> str | None:
+            return value.get_secret_value() if value is not None else None
+
+        return Redactor.of(
+            self.secret_values(),
+            credentials=[
+                (self.oracle_user, password(self.oracle_password)),
+                (self.wms_user, password(self.wms_password)),
+                (self.alert_smtp_user, password(self.alert_smtp_password)),
+            ],
         )
 
     def masked_dump(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["run_safely"]
 
+
 class UsageError(GruponosError):
     """The command cannot run as asked (exit 2)."""
 
