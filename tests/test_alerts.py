@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from gruponos_ext.config import GruponosMeltanoSettings
+from gruponos_ext.core.redaction import Redactor, mask_url
 from gruponos_ext.core.result import Result
 from gruponos_ext.services.alerts import (
     Alert,
@@ -33,8 +34,7 @@ from gruponos_ext.services.alerts import (
     SlackChannel,
     WebhookChannel,
     derive_dedup_key,
-    mask_url,
-    sanitize_error,
+    describe_failure,
 )
 from gruponos_ext.services.breaker import BreakerState, CircuitBreaker
 from tests.support.alerts import SmtpServer, WebhookReceiver
@@ -147,10 +147,17 @@ def test_mask_url_keeps_scheme_host_and_port_only(url: str, masked: str) -> None
     assert mask_url(url) == masked
 
 
-def test_sanitize_error_masks_urls_and_known_secrets_in_foreign_messages() -> None:
-    exc = RuntimeError(f"POST http://h/hook/{TOKEN} failed; password {SMTP_PASSWORD}")
-    text = sanitize_error(exc, secrets=[SMTP_PASSWORD])
-    assert text == "RuntimeError: POST http://h/… failed; password ***"
+def test_a_foreign_failure_is_worded_plainly_and_redacted_by_the_manager() -> None:
+    class LeakyChannel(RecordingChannel):
+        def send(self, alert: Alert) -> None:
+            raise RuntimeError(f"POST http://h/hook/{TOKEN} failed; password {SMTP_PASSWORD}")
+
+    manager = AlertManager([LeakyChannel("leaky")], redactor=Redactor.of([SMTP_PASSWORD]))
+    result = manager.send(make_alert())
+
+    reason = result.error_data["delivery"].failed["leaky"]
+    assert reason == "RuntimeError: POST http://h/… failed; password ***"
+    assert describe_failure(ConnectionRefusedError(111, "refused")) == "connection refused"
 
 
 # -- generic webhook ----------------------------------------------------------------
