@@ -22,6 +22,7 @@ __all__ = [
     "MAX_REASON",
     "AlertChannel",
     "AlertChannelError",
+    "NamedChannel",
     "check_timeout",
     "describe_failure",
     "shown_reason",
@@ -75,6 +76,24 @@ def check_timeout(timeout: float) -> float:
     if not timeout > 0:
         raise ValueError(f"a channel timeout must be > 0 seconds, got {timeout!r}")
     return float(timeout)
+
+
+class NamedChannel:
+    """The ``name`` and ``timeout`` every channel has; the channels here build on it."""
+
+    def __init__(self, name: str, timeout: float) -> None:
+        self._name = name
+        self._timeout = check_timeout(timeout)
+
+    @property
+    def name(self) -> str:
+        """Unique within a manager; keys breakers and outcomes."""
+        return self._name
+
+    @property
+    def timeout(self) -> float:
+        """Seconds one delivery may take."""
+        return self._timeout
 
 
 def describe_failure(exc: BaseException, timeout: float | None = None) -> str:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 
 from gruponos_ext.core.logging import get_logger
-from gruponos_ext.services.alerts.channel import check_timeout
+from gruponos_ext.services.alerts.channel import NamedChannel
 from gruponos_ext.services.alerts.model import Alert, Severity
 
 __all__ = ["LogChannel", "RecordingChannel"]
@@ -19,7 +19,7 @@ __all__ = ["LogChannel", "RecordingChannel"]
 _log = get_logger(__name__)
 
 
-class RecordingChannel:
+class RecordingChannel(NamedChannel):
     """Keeps every alert in memory; the channel of ``configure_for_testing``.
 
     A real, side-effect-free destination, handy to assert what a component
@@ -27,18 +27,9 @@ class RecordingChannel:
     """
 
     def __init__(self, name: str = "recorder", timeout: float = 1.0) -> None:
-        self._name = name
-        self._timeout = check_timeout(timeout)
+        super().__init__(name, timeout)
         self._lock = threading.Lock()
         self._alerts: list[Alert] = []
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
 
     @property
     def alerts(self) -> tuple[Alert, ...]:
@@ -67,7 +58,7 @@ _LOG_METHODS: Mapping[Severity, str] = {
 }
 
 
-class LogChannel:
+class LogChannel(NamedChannel):
     """Writes each alert as a structlog ``alert`` event at the alert's severity.
 
     The fallback when no other channel is configured, so an alert is never
@@ -75,16 +66,7 @@ class LogChannel:
     """
 
     def __init__(self, name: str = "log", timeout: float = 1.0) -> None:
-        self._name = name
-        self._timeout = check_timeout(timeout)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
+        super().__init__(name, timeout)
 
     def send(self, alert: Alert) -> None:
         emit = getattr(_log, _LOG_METHODS[alert.severity])

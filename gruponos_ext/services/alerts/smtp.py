@@ -16,7 +16,7 @@ from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.services.alerts.channel import (
     DEFAULT_CHANNEL_TIMEOUT,
     AlertChannelError,
-    check_timeout,
+    NamedChannel,
     describe_failure,
     shown_reason,
 )
@@ -65,7 +65,7 @@ def _header_safe(text: str) -> str:
     return " ".join(text.split())
 
 
-class EmailChannel:
+class EmailChannel(NamedChannel):
     """Sends each alert as a plain-text e-mail over SMTP.
 
     Subject ``[SEVERITY] title``; headers ``X-Gruponos-Severity``,
@@ -108,6 +108,7 @@ class EmailChannel:
             raise ValueError(
                 f"e-mail alerts need valid recipient addresses; bad: {bad or '(none)'}"
             )
+        super().__init__(name, timeout)
         self.host = host.strip()
         self.port = port
         self.user = user or None
@@ -115,21 +116,11 @@ class EmailChannel:
         self.starttls = starttls
         self.sender = sender
         self.recipients = tuple(recipients)
-        self._name = name
-        self._timeout = check_timeout(timeout)
         self._ssl_context = ssl_context
         self._local_hostname = local_hostname
         base = redactor if redactor is not None else Redactor()
         # The AUTH exchange is base64 of the user and password: an echo of it is caught too.
         self._redact = base.including(credentials=[(self.user, self._password)])
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
 
     def __repr__(self) -> str:
         return (

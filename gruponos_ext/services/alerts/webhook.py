@@ -19,7 +19,7 @@ from gruponos_ext.core.redaction import Redactor, mask_url
 from gruponos_ext.services.alerts.channel import (
     DEFAULT_CHANNEL_TIMEOUT,
     AlertChannelError,
-    check_timeout,
+    NamedChannel,
     describe_failure,
     shown_reason,
 )
@@ -74,7 +74,7 @@ def _error_body(exc: Any) -> str:
     return lines[0].strip()[:_BODY_QUOTED] if lines else ""
 
 
-class JsonPostChannel:
+class JsonPostChannel(NamedChannel):
     """Shared plumbing of the webhook channels: one JSON POST, bounded by ``timeout``.
 
     ``redactor`` (optional) is what the configuration knows of its secrets;
@@ -102,21 +102,12 @@ class JsonPostChannel:
             raise ValueError(
                 f"{self.kind} URL must be http(s)://host/...; got {mask_url(url)}"
             ) from None
+        super().__init__(name or self.kind, timeout)
         self._url = url.strip()
-        self._name = name or self.kind
-        self._timeout = check_timeout(timeout)
         # A server may echo the URL, or just its token, percent-decoded or not.
         own = [self._url, unquote(self._url), parts.password or ""]
         base = redactor if redactor is not None else Redactor()
         self._redact = base.including(secret for secret in own if secret)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def timeout(self) -> float:
-        return self._timeout
 
     @property
     def masked_url(self) -> str:
