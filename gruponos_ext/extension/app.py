@@ -38,9 +38,7 @@ class UsageError(GruponosError):
 def run_safely(command: Callable[..., int], **kwargs: Any) -> int:
     """Run ``command``; expected errors print one line, no traceback unless debug."""
     from gruponos_ext.extension.logs import configure_logging, debug_enabled
-    from gruponos_ext.extension.output import install_scrubber
 
-    install_scrubber()
     configure_logging()
     try:
         return int(command(**kwargs))

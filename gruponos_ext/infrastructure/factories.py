@@ -2,7 +2,8 @@
 
 Every factory builds an object that opens nothing until used, so the
 container can validate the whole graph (and ``validate`` can run in CI)
-without touching a database, an API or a mail server.
+without touching a database, an API or a mail server. Every service that
+shows outside text gets ``settings.redactor()``, which knows every secret.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def create_breakers(container: Container) -> BreakerRegistry:
         failure_threshold=settings.breaker_failure_threshold,
         reset_timeout=settings.breaker_reset_timeout,
         half_open_max_calls=settings.breaker_half_open_max_calls,
+        redactor=settings.redactor(),
     )
 
 
@@ -62,8 +64,9 @@ def create_connection_pool(container: Container) -> OracleConnectionManager:
     from gruponos_ext.services.oracle import OracleConnectionManager
 
     breakers: BreakerRegistry = container.resolve("breakers")
+    settings = _settings(container)
     return OracleConnectionManager.from_settings(
-        _settings(container), breaker=breakers.get_or_create("oracle")
+        settings, breaker=breakers.get_or_create("oracle"), redactor=settings.redactor()
     )
 
 
@@ -76,7 +79,10 @@ def create_wms_client(container: Container) -> WmsApiClient:
     from gruponos_ext.services.wms import WmsApiClient
 
     breakers: BreakerRegistry = container.resolve("breakers")
-    return WmsApiClient.from_settings(_settings(container), breaker=breakers.get_or_create("wms"))
+    settings = _settings(container)
+    return WmsApiClient.from_settings(
+        settings, breaker=breakers.get_or_create("wms"), redactor=settings.redactor()
+    )
 
 
 def create_data_validator() -> DataValidator:
@@ -133,8 +139,12 @@ def create_alert_manager(container: Container) -> AlertManager:
     from gruponos_ext.services.alerts import AlertManager
 
     deduplicator = container.try_resolve("state_store").unwrap_or(None)
+    settings = _settings(container)
     return AlertManager.from_settings(
-        _settings(container), breakers=_alert_breakers(container), deduplicator=deduplicator
+        settings,
+        breakers=_alert_breakers(container),
+        deduplicator=deduplicator,
+        redactor=settings.redactor(),
     )
 
 
