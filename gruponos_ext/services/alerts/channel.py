@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from gruponos_ext.core.errors import GruponosError
-from gruponos_ext.core.url_masking import mask_urls_in
+from gruponos_ext.core.redaction import mask_urls_in
 from gruponos_ext.services.alerts.model import Alert
 
 if TYPE_CHECKING:
