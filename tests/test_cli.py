@@ -233,7 +233,7 @@ def test_validate_names_file_and_key_path_of_a_misspelt_plugin(
 ) -> None:
     meltano_yml = extension_cli.root / "meltano.yml"
     text = meltano_yml.read_text(encoding="utf-8")
-    task = "gruponos-infra:preflight-wms-incremental tap-oracle-wms target-oracle"
+    task = "gruponos-infra:preflight tap-oracle-wms target-oracle"
     assert text.count(task) == 1
     meltano_yml.write_text(text.replace(task, task.replace("-wms ", "-wsm ")), encoding="utf-8")
 
