@@ -310,27 +310,6 @@ def config(*, output_format: str) -> int:
 
 
 # -- run lifecycle ----------------------------------------------------------------
-JOB_SNIPPET = """\
-# Paste into meltano.yml: one preflight/dispose pair per job (blocks take no
-# arguments, so each job gets its own named commands).
-plugins:
-  utilities:
-  - name: {name}
-    commands:
-      preflight-{job}: preflight --job {job}
-      dispose-{job}: dispose --job {job}
-      guard-{job}: guard {job}
-jobs:
-- name: {job}
-  tasks:
-  - {name}:preflight-{job} tap-oracle-wms target-oracle {name}:dispose-{job}
-schedules:
-- name: {job}-hourly
-  interval: '@hourly'
-  job: {job}
-"""
-
-
 def _orchestrator(container: GruponosMeltanoContainer) -> Any:
     from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
 
@@ -338,8 +317,8 @@ def _orchestrator(container: GruponosMeltanoContainer) -> Any:
     return orchestrator
 
 
-def initialize(*, force: bool) -> int:
-    """Create the state directory and database; print the job snippet."""
+def initialize(*, force: bool, write: bool = False) -> int:
+    """Create the state directory; show (or with ``write`` apply) the run blocks per job."""
     settings = load_settings()
     if settings.state_dir is None:
         raise UsageError(
@@ -359,9 +338,32 @@ def initialize(*, force: bool) -> int:
     finally:
         container.dispose()
     click.echo(f"state directory ready: {state_dir}")
-    name = os.environ.get("MELTANO_UTILITY_NAME", "gruponos-infra")
-    click.echo(JOB_SNIPPET.format(name=name, job="wms-incremental"), nl=False)
-    return ExitCode.OK
+    root = project_root(settings)
+    if root is None or not (root / "meltano.yml").is_file():
+        if write:
+            raise UsageError("--write needs the Meltano project: run it through `meltano invoke`")
+        click.echo("no meltano.yml found (MELTANO_PROJECT_ROOT): no job to set up")
+        return ExitCode.OK
+    from gruponos_ext.extension.meltano_run.block import DEFAULT_UTILITY
+    from gruponos_ext.extension.run_setup.plan import plan_project
+    from gruponos_ext.extension.run_setup.write import apply_plan
+
+    plan = plan_project(root, os.environ.get("MELTANO_UTILITY_NAME") or DEFAULT_UTILITY)
+    for line in plan.describe():
+        click.echo(line)
+    if not write:
+        if plan.changes:
+            click.echo(
+                "apply with: meltano invoke gruponos-infra:initialize --write "
+                "(keeps comments and formatting; validates afterwards)"
+            )
+        return ExitCode.OK
+    changed = apply_plan(root, plan)
+    if changed:
+        click.echo("wrote " + ", ".join(p.relative_to(root).as_posix() for p in changed))
+    else:
+        click.echo("nothing written: the project is already set up")
+    return validate(strict=False, output_format="text")
 
 
 def _run_block(role: str, job: str | None, settings: GruponosMeltanoSettings) -> Any:

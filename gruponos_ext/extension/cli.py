@@ -98,9 +98,18 @@ def describe(output_format: str) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--force", is_flag=True, help="Recreate the state directory files.")
-def initialize(force: bool) -> None:
-    """Prepare the state directory under .meltano/ and print the job snippet for meltano.yml."""
-    _run(_app().initialize, force=force)
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Apply the shown changes to meltano.yml (and included files), then validate.",
+)
+def initialize(force: bool, write: bool) -> None:
+    """Prepare the state directory and show, per job, the run blocks to add.
+
+    With --write the change is applied (comments and formatting kept; a
+    second --write changes nothing) and the project is validated.
+    """
+    _run(_app().initialize, force=force, write=write)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
