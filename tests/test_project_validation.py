@@ -208,9 +208,7 @@ def test_missing_dispose_block_is_an_error(tmp_path: Path) -> None:
 
 
 def test_dispose_without_preflight_is_a_warning(tmp_path: Path) -> None:
-    root = bundled_copy(
-        tmp_path, (SAMPLE_TASK, "tap-jsonl target-jsonl gruponos-infra:dispose")
-    )
+    root = bundled_copy(tmp_path, (SAMPLE_TASK, "tap-jsonl target-jsonl gruponos-infra:dispose"))
 
     report = validate_project(root)
 

@@ -119,6 +119,14 @@ def _task_splices(text: str, node: Any, job: JobPlan, utility: str) -> list[tupl
     return splices
 
 
+def _last_scalar(node: Any) -> Any:
+    """The last scalar of ``node`` in the text (block mappings end where the next key starts)."""
+    while getattr(node, "id", None) in ("mapping", "sequence") and node.value:
+        last = node.value[-1]
+        node = last[1] if node.id == "mapping" else last
+    return node
+
+
 def _line_end(text: str, index: int) -> int:
     """Index just past the end of the line holding ``index``."""
     newline = text.find("\n", index)
@@ -156,12 +164,12 @@ def _guard_splice(
         if not new:
             return None
         indent = " " * commands.value[0][0].start_mark.column
-        at = _line_end(text, commands.value[-1][1].end_mark.index - 1)
+        at = _line_end(text, _last_scalar(commands).end_mark.index - 1)
         return at, at, _command_lines(indent, new)
     if commands is not None:
         raise ProjectWriteError(f"the commands of {utility} are not a mapping; fix meltano.yml")
     indent = " " * entry.value[0][0].start_mark.column
-    at = _line_end(text, entry.value[-1][1].end_mark.index - 1)
+    at = _line_end(text, _last_scalar(entry).end_mark.index - 1)
     return at, at, f"{indent}commands:\n" + _command_lines(indent + "  ", guards)
 
 

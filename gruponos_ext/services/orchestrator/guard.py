@@ -35,7 +35,7 @@ __all__ = ["GuardSettings", "child_secrets", "run_guarded"]
 _log = get_logger(__name__)
 
 # Variables of the child's environment whose values it may print: named like secrets.
-_SECRET_ENV_SUFFIXES = ("PASSWORD", "WEBHOOK_URL", "TOKEN", "SECRET", "_KEY", "_URI")
+_SECRET_ENV_SUFFIXES = ("PASSWORD", "WEBHOOK_URL", "TOKEN", "SECRET", "_KEY")
 _MIN_SECRET_LENGTH = 4
 
 
