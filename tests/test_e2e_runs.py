@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,6 +118,28 @@ def find_processes(fragment: str) -> list[tuple[int, int]]:
         if fragment in cmdline and stat and stat[0] not in ("Z", "X"):
             found.append((int(entry.name), int(stat[2])))
     return found
+
+
+def start_hung_run(
+    project: MeltanoProject,
+    env: dict[str, str],
+    hanging_source: Path,
+    processes: Processes,
+    *run_args: str,
+) -> subprocess.Popen[str]:
+    """``meltano run RUN_ARGS`` blocked in its tap (preflight done: blocks run in order)."""
+    stuck = processes.start(
+        [str(MELTANO_BIN), "run", *run_args],
+        env={**env, "TAP_JSONL_PATH": str(hanging_source)},
+        cwd=project.root,
+        capture=False,
+    )
+    wait_until(
+        lambda: any(pgid == stuck.pid for _, pgid in find_processes("tap-jsonl")),
+        90,
+        f"`meltano run {' '.join(run_args)}` to reach its tap",
+    )
+    return stuck
 
 
 def webhook_env(receiver: WebhookReceiver) -> dict[str, str]:
@@ -272,19 +295,8 @@ def test_kill_9_of_a_meltano_run_holding_the_lock_is_reclaimed_by_the_next_run(
     webhook_receiver: WebhookReceiver,
 ) -> None:
     env = {**project.env, **run_env, **webhook_env(webhook_receiver)}
-    stuck = processes.start(
-        [str(MELTANO_BIN), "run", JOB],
-        env={**env, "TAP_JSONL_PATH": str(hanging_source)},
-        cwd=project.root,
-        capture=False,
-    )
+    stuck = start_hung_run(project, env, hanging_source, processes, JOB)
     store = store_of(env)
-    # The preflight block is done once the tap runs (blocks run one after another).
-    wait_until(
-        lambda: any(pgid == stuck.pid for _, pgid in find_processes("tap-jsonl")),
-        90,
-        "the run to reach its tap",
-    )
     lock = store.current_lock(JOB)
     assert lock is not None
     assert lock.owner.pid == stuck.pid  # the preflight block's owner is `meltano run`
@@ -380,18 +392,9 @@ def test_bare_blocks_of_two_jobs_running_at_once_do_not_collide_and_a_second_cop
     processes: Processes,
 ) -> None:
     env = {**project.env, **run_env}
-    stuck = processes.start(
-        [str(MELTANO_BIN), "run", "--force", "job-a"],  # Meltano's 5-minute stale check
-        env={**env, "TAP_JSONL_PATH": str(hanging_source)},
-        cwd=project.root,
-        capture=False,
-    )
+    # --force: past Meltano's own 5-minute stale-run check left by an earlier kill -9.
+    stuck = start_hung_run(project, env, hanging_source, processes, "--force", "job-a")
     store = store_of(env)
-    wait_until(
-        lambda: any(pgid == stuck.pid for _, pgid in find_processes("tap-jsonl")),
-        90,
-        "job-a to reach its tap",
-    )
     lock = store.current_lock("job-a")
     assert lock is not None and lock.owner.pid == stuck.pid  # named after the job, owned by run
 
