@@ -201,7 +201,7 @@ def test_meltano_run_of_the_sample_job_succeeds_between_preflight_and_dispose(
 def test_misspelt_plugin_in_a_job_fails_validate_naming_file_and_key_path(
     session: Session,
 ) -> None:
-    task = "gruponos-infra:preflight-wms-incremental tap-oracle-wms target-oracle"
+    task = "gruponos-infra:preflight tap-oracle-wms target-oracle"
     with session.edited(task, task.replace("tap-oracle-wms ", "tap-oracle-wsm ")):
         result = session.invoke("validate")
 
