@@ -530,6 +530,9 @@ def test_a_chain_deeper_than_python_allows_is_too_deep_not_a_cycle(lifetime: str
     assert f"({depth} services deep) exceeded the recursion limit" in (result.error or "")
     assert "n0 -> n1 -> " in (result.error or "") and "more) ->" in (result.error or "")
     assert len(calls) == len(set(calls))  # every factory ran at most once
+    again: list[Any] = []  # no singleton left claimed: asking again fails the same way
+    threads = _run_in_threads(lambda: again.append(container.try_resolve("n0")))
+    assert not threads[0].is_alive() and again[0].error_code == "RESOLUTION_TOO_DEEP"
 
 
 def test_a_factory_raising_recursion_error_itself_is_too_deep_with_its_path() -> None:
@@ -689,12 +692,13 @@ def test_override_racing_resolves_creates_the_singleton_once() -> None:
     def resolver() -> None:
         while not stop.is_set():
             seen.append(container.resolve("svc").label)
+            time.sleep(0)  # let the overriding thread in
 
-    threads = [threading.Thread(target=resolver, daemon=True) for _ in range(4)]
+    threads = [threading.Thread(target=resolver, daemon=True) for _ in range(2)]
     for thread in threads:
         thread.start()
     double = Thing("double")
-    for _ in range(200):
+    for _ in range(400):
         with container.override("svc", double):
             time.sleep(0.0005)
     stop.set()

@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 from types import MethodType, TracebackType
 from typing import Any, NoReturn, TypeVar, overload
 
+from gruponos_ext.core.claims import MISSING, Claims, Done
 from gruponos_ext.core.deadline import Deadline
 from gruponos_ext.core.disposal import (
     DEFAULT_CLEANUP_TIMEOUT,
@@ -104,8 +105,6 @@ T = TypeVar("T")
 Path = list[str]  # one thread's resolution path: the names being resolved, outermost first
 
 _log = get_logger("gruponos_ext.container")
-_MISSING: Any = object()
-_BUILD: Any = object()  # _claim(): "this thread is to create the singleton"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +151,10 @@ class Container:
         # ... and name -> (compiled zero-argument creator, is a leaf) of a transient.
         self._transients: dict[str, tuple[Callable[[], Any], bool]] = {}
         self._resolving = threading.local()  # .path: this thread's Path
-        # Everything below changes under _lock only.
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)  # a singleton creation ended
-        self._building: dict[str, Path] = {}  # singleton -> path of the thread creating it
-        self._waiting: dict[int, tuple[Path, str]] = {}  # id(path) -> (path, singleton awaited)
+        self._claims = Claims()  # which thread creates which singleton
+        self._dispose_lock = threading.RLock()
+        # Everything below changes under this lock only.
+        self._lock = self._claims.lock
         self._created: list[tuple[str, Any, Cleanup | None]] = []  # for disposal, oldest first
         self._overrides: dict[str, list[_Saved]] = {}
         self._disposed = False
@@ -217,14 +215,15 @@ class Container:
             value,
         )
 
-    def _add(self, registration: Registration, value: object = _MISSING) -> None:
+    def _add(self, registration: Registration, value: object = MISSING) -> None:
         name = registration.name
         with self._lock:
             if self._disposed:
                 raise ContainerDisposedError(name)
             previous = self._registry.get(name)
-            if name in self._building or name in self._overrides:
-                doing = "being created" if name in self._building else "overridden"
+            creating = self._claims.is_being_created(name)
+            if creating or name in self._overrides:
+                doing = "being created" if creating else "overridden"
                 raise RegistrationError(
                     f"service {name!r} is {doing} right now; register it before first use",
                     details={"service": name},
@@ -249,7 +248,7 @@ class Container:
             replaced=previous is not None,
         )
 
-    def _install(self, registration: Registration, value: object = _MISSING) -> None:
+    def _install(self, registration: Registration, value: object = MISSING) -> None:
         """Make ``registration`` servable (under the lock): compile it once, here."""
         name = registration.name
         self._transients.pop(name, None)
@@ -300,8 +299,8 @@ class Container:
         or :class:`~gruponos_ext.core.errors.ContainerDisposedError`.
         """
         # The fast path. A created singleton or an instance: one lookup.
-        instance = self._instances.get(name, _MISSING)
-        if instance is not _MISSING:
+        instance = self._instances.get(name, MISSING)
+        if instance is not MISSING:
             return instance
         transient = self._transients.get(name)
         if transient is None:
@@ -350,18 +349,19 @@ class Container:
             raise CircularDependencyError([*path[path.index(name) :], name])
         lifetime = registration.lifetime
         if probe is not None:
-            made = probe.made.get(name, _MISSING)
-            if made is not _MISSING:
+            made = probe.made.get(name, MISSING)
+            if made is not MISSING:
                 return made
         if lifetime is Lifetime.INSTANCE:  # a resolve racing an override's restore
             with self._lock:
-                instance = self._instances.get(name, _MISSING)
-            if instance is _MISSING:
+                instance = self._instances.get(name, MISSING)
+            if instance is MISSING:
                 raise self._missing(name, path)
             return instance
+        done = None  # a singleton's claim: released when its creation ends
         if lifetime is Lifetime.SINGLETON:
-            instance = self._claim(name, path)
-            if instance is not _BUILD:
+            instance, done = self._claims.claim(name, path, self._made)
+            if done is None:
                 return instance
         started = time.perf_counter()
         factory = registration.factory
@@ -370,15 +370,16 @@ class Container:
         try:
             instance = factory(self) if registration.takes_container else factory()
         except BaseException as exc:
-            if lifetime is Lifetime.SINGLETON:
-                self._abandon(name)
+            if done is not None:
+                done.release()  # first, and in one C call: no Python frame may be left
+                self._abandoned(name)
             if isinstance(exc, Exception) and not isinstance(exc, ContainerError):
                 self._creation_failed(name, exc, path)
             raise
         finally:
             path.pop()
-        if lifetime is Lifetime.SINGLETON:
-            return self._publish(registration, instance, started)
+        if done is not None:
+            return self._publish(registration, instance, done, started)
         if probe is not None:  # a probe builds each transient once: the graph is what counts
             probe.made[name] = instance
         return instance
@@ -398,73 +399,35 @@ class Container:
         near = difflib.get_close_matches(name, self._registry.names(), n=3, cutoff=0.6)
         return ServiceNotFoundError(name, near, list(path))
 
-    # -- creating a singleton: claim, build (in _resolve_slow), publish ----------
-    def _claim(self, name: str, path: Path) -> Any:
-        """The live singleton, or ``_BUILD`` once this thread may create it."""
-        with self._lock:
-            while True:
-                if self._disposed:
-                    raise ContainerDisposedError(name)
-                made = self._instances if self._probe is None else self._probe.made
-                instance = made.get(name, _MISSING)
-                if instance is not _MISSING:
-                    return instance
-                if name not in self._building:
-                    self._building[name] = path
-                    return _BUILD
-                cycle = self._wait_cycle(path, name)
-                if cycle:
-                    raise CircularDependencyError(cycle)
-                self._waiting[id(path)] = (path, name)
-                try:
-                    self._changed.wait()
-                finally:
-                    del self._waiting[id(path)]
+    # -- creating a singleton: claim (core.claims), build (in _resolve_slow), publish --
+    def _made(self, name: str) -> Any:
+        """The singleton if made, else MISSING; under the lock, from :meth:`Claims.claim`."""
+        if self._disposed:
+            raise ContainerDisposedError(name)
+        made = self._instances if self._probe is None else self._probe.made
+        return made.get(name, MISSING)
 
-    def _wait_cycle(self, path: Path, name: str) -> list[str] | None:
-        """The cycle if this thread waiting for ``name`` would close a loop of waits.
-
-        Follows: who creates ``name`` -> what that thread waits for -> who
-        creates that... Reaching this thread means every thread in the loop
-        holds a singleton the next one needs: a cycle across threads.
-        """
-        chain = [(path, name)]
-        owner = self._building.get(name)
-        for _ in range(len(self._waiting) + 1):
-            if owner is None:
-                return None
-            if owner is path:
-                return _cycle_through(chain)
-            waiting = self._waiting.get(id(owner))
-            if waiting is None:  # the owner is working, not waiting: it will finish
-                return None
-            chain.append(waiting)
-            owner = self._building.get(waiting[1])
-        return None
-
-    def _abandon(self, name: str) -> None:
-        """The factory of singleton ``name`` raised: release the claim, cache nothing."""
-        with self._lock:
-            del self._building[name]
-            self._changed.notify_all()
-            disposal = self._disposal
+    def _abandoned(self, name: str) -> None:
+        """The factory of singleton ``name`` raised: nothing was made, nothing to clean up."""
+        disposal = self._disposal
         if disposal is not None:
             disposal.forget(name)
 
-    def _publish(self, registration: Registration, instance: Any, started: float) -> Any:
+    def _publish(
+        self, registration: Registration, instance: Any, done: Done, started: float
+    ) -> Any:
         """Hand out a newly created singleton, unless dispose began meanwhile."""
         name = registration.name
         late: Disposal | None = None
         with self._lock:
-            del self._building[name]
-            self._changed.notify_all()
+            done.release()  # waiters look again once we let go of the lock
             disposed = self._disposed
             if not disposed:
                 if self._probe is not None:
                     self._probe.made[name] = instance
                 elif name in self._overrides:  # kept for when the override ends
                     saved = self._overrides[name][0]
-                    if saved.instance is _MISSING:
+                    if saved.instance is MISSING:
                         saved.instance = instance
                 else:
                     self._instances[name] = instance
@@ -645,24 +608,29 @@ class Container:
         with ``already_disposed``, only once every cleanup has succeeded).
         """
         check_timeout(timeout)
-        with self._lock:
-            disposal = self._disposal
-            first = disposal is None
-            if disposal is None:
+        with self._dispose_lock:  # one dispose() at a time; a second one reports
+            if self._disposal is not None:
+                return self._disposal.report(timeout)
+            if self._disposed:  # called again by a cleanup, from this very dispose()
+                return Result.fail(
+                    "dispose() called by a cleanup while disposing", "DISPOSE_FAILED"
+                )
+            with self._lock:
                 self._disposed = True
                 self._instances.clear()
                 self._transients.clear()
-                own = getattr(self._resolving, "path", None)  # dispose() from inside a factory
-                deadline = Deadline.after(timeout) if timeout is not None else None
-                while any(owner is not own for owner in self._building.values()):
-                    if deadline is not None and deadline.expired:
-                        break
-                    self._changed.wait(deadline.remaining() if deadline is not None else None)
+            # Wait for singletons other threads are creating (not for one this thread
+            # is creating, if dispose() is called from inside a factory).
+            self._claims.wait_for_others(
+                getattr(self._resolving, "path", None),
+                Deadline.after(timeout) if timeout is not None else None,
+            )
+            with self._lock:
                 created, self._created = self._created, []
-                disposal = self._disposal = Disposal(
-                    created, timeout=timeout, unfinished=tuple(self._building)
+                self._disposal = Disposal(
+                    created, timeout=timeout, unfinished=self._claims.being_created()
                 )
-        return disposal.run() if first else disposal.report(timeout)
+            return self._disposal.run()
 
     def __enter__(self) -> Container:
         return self
@@ -692,7 +660,7 @@ class Container:
             saved = _Saved(
                 self._registry.get(name),
                 self._transients.pop(name, None),
-                self._instances.get(name, _MISSING),
+                self._instances.get(name, MISSING),
             )
             self._overrides.setdefault(name, []).append(saved)
             self._registry.add(Registration.instance(name, description="override"))
@@ -713,22 +681,6 @@ class Container:
                     self._registry.add(saved.registration)
                     if saved.transient is not None:
                         self._transients[name] = saved.transient
-                    if saved.instance is not _MISSING and not self._disposed:
+                    if saved.instance is not MISSING and not self._disposed:
                         self._instances[name] = saved.instance
             _log.debug("service_override_restored", service=name)
-
-
-def _cycle_through(chain: list[tuple[Path, str]]) -> list[str]:
-    """The cycle a loop of waiting threads forms, starting and ending at one name.
-
-    ``chain`` is ``[(path, wanted), ...]``: the first thread wants the first
-    name, which the second thread is creating, and so on; the first thread
-    is creating the last name wanted.
-    """
-    cycle: list[str] = []
-    held = chain[-1][1]  # created by the first thread, which the last thread waits for
-    for path, wanted in chain:
-        cycle += path[path.index(held) :]
-        held = wanted
-    cycle.append(chain[-1][1])
-    return cycle

@@ -208,11 +208,8 @@ class ServiceTypeError(ContainerError):
 
 
 def _failure_text(exc: BaseException) -> str:
-    from gruponos_ext.core.deadline import DeadlineExceeded  # deadline imports this module
-
-    if isinstance(exc, DeadlineExceeded):
-        return f"{exc.message} (abandoned: it may still be running)"
-    return f"{type(exc).__name__}: {exc}"
+    # Our errors are sentences already ("cleanup of 'pool' timed out after 5.0 s").
+    return exc.message if isinstance(exc, GruponosError) else f"{type(exc).__name__}: {exc}"
 
 
 class DisposeError(ContainerError):

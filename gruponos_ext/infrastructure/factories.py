@@ -12,6 +12,17 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gruponos_ext.infrastructure.service_keys import (
+    ALERT_MANAGER,
+    BREAKERS,
+    CONNECTION_POOL,
+    DATA_VALIDATOR,
+    HEALTH_RUNNER_FACTORY,
+    ORACLE_MANAGER,
+    SETTINGS,
+    STATE_STORE,
+)
+
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
     from gruponos_ext.core.container import Container
@@ -42,7 +53,7 @@ STATE_DB_NAME = "state.db"
 
 
 def _settings(container: Container) -> GruponosMeltanoSettings:
-    return container.resolve("settings")  # type: ignore[no-any-return]
+    return container.resolve(SETTINGS)
 
 
 def create_breakers(container: Container) -> BreakerRegistry:
@@ -61,7 +72,7 @@ def create_connection_pool(container: Container) -> OracleConnectionManager:
     """The Oracle manager owns the (lazily created) pool; its cleanup closes it."""
     from gruponos_ext.services.oracle import OracleConnectionManager
 
-    breakers: BreakerRegistry = container.resolve("breakers")
+    breakers = container.resolve(BREAKERS)
     return OracleConnectionManager.from_settings(
         _settings(container), breaker=breakers.get_or_create("oracle")
     )
@@ -69,13 +80,13 @@ def create_connection_pool(container: Container) -> OracleConnectionManager:
 
 def create_oracle_connection_manager(container: Container) -> OracleConnectionManager:
     """The seed's ``oracle_manager``: the same object that owns ``connection_pool``."""
-    return container.resolve("connection_pool")  # type: ignore[no-any-return]
+    return container.resolve(CONNECTION_POOL)
 
 
 def create_wms_client(container: Container) -> WmsApiClient:
     from gruponos_ext.services.wms import WmsApiClient
 
-    breakers: BreakerRegistry = container.resolve("breakers")
+    breakers = container.resolve(BREAKERS)
     return WmsApiClient.from_settings(_settings(container), breaker=breakers.get_or_create("wms"))
 
 
@@ -122,7 +133,7 @@ def remove_temporary_state_store(store: Any) -> None:
 
 
 def _alert_breakers(container: Container) -> dict[str, Any]:
-    breakers: BreakerRegistry = container.resolve("breakers")
+    breakers = container.resolve(BREAKERS)
     return {
         name: breakers.get_or_create(f"alerts.{name}") for name in ("webhook", "slack", "email")
     }
@@ -132,7 +143,7 @@ def create_alert_manager(container: Container) -> AlertManager:
     """Channels from the alert settings; deduplicated through the state store if any."""
     from gruponos_ext.services.alerts import AlertManager
 
-    deduplicator = container.try_resolve("state_store").unwrap_or(None)
+    deduplicator = container.try_resolve(STATE_STORE).unwrap_or(None)
     return AlertManager.from_settings(
         _settings(container), breakers=_alert_breakers(container), deduplicator=deduplicator
     )
@@ -150,10 +161,10 @@ def create_etl_orchestrator(container: Container) -> GruponosMeltanoOrchestrator
     from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
 
     return GruponosMeltanoOrchestrator(
-        oracle_manager=container.try_resolve("oracle_manager").unwrap_or(None),
-        validator=container.resolve("data_validator"),
-        alert_manager=container.resolve("alert_manager"),
-        state_store=container.try_resolve("state_store").unwrap_or(None),
+        oracle_manager=container.try_resolve(ORACLE_MANAGER).unwrap_or(None),
+        validator=container.resolve(DATA_VALIDATOR),
+        alert_manager=container.resolve(ALERT_MANAGER),
+        state_store=container.try_resolve(STATE_STORE).unwrap_or(None),
         settings=_settings(container),
-        health=container.resolve("health_runner_factory"),
+        health=container.resolve(HEALTH_RUNNER_FACTORY),
     )
