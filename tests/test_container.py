@@ -16,6 +16,7 @@ from gruponos_ext.core import (
     DisposeError,
     Key,
     Lifetime,
+    Registration,
     RegistrationError,
     ResolutionTooDeepError,
     ServiceCreationError,
@@ -736,3 +737,23 @@ def test_a_typed_key_is_the_same_service_as_its_name() -> None:
     assert container.try_resolve(settings).value.label == "cfg"
     missing: Key[Thing] = Key("setings")
     assert "did you mean 'settings'" in (container.try_resolve(missing).error or "")
+
+
+def test_a_recipe_refuses_a_cleanup_for_a_transient_and_a_factory_for_an_instance() -> None:
+    with pytest.raises(RegistrationError, match="transient 't' cannot have a cleanup"):
+        Registration.of("t", Lifetime.TRANSIENT, Thing, cleanup=print)
+    with pytest.raises(RegistrationError, match="instance 'i' takes its value, not a factory"):
+        Registration.of("i", Lifetime.INSTANCE, Thing)
+    recipe = Registration.of("s", Lifetime.SINGLETON, lambda c: Thing())
+    assert recipe.takes_container and recipe.lifetime is Lifetime.SINGLETON
+
+
+def test_dispose_asked_by_a_cleanup_during_dispose_reports_what_is_not_done_yet() -> None:
+    nested: list[Any] = []
+    container = Container()
+    container.register_singleton("svc", Thing, cleanup=lambda _: nested.append(container.dispose()))
+    container.resolve("svc")
+    assert container.dispose(timeout=None).success
+    assert nested[0].failure and nested[0].error_data["failed"] == ["svc"]
+    assert "svc: RuntimeError: not done yet: dispose() is still running" in nested[0].error
+    assert container.dispose().success

@@ -20,7 +20,7 @@ dependencies):
 >>> container.try_resolve("whisper").error_code
 'SERVICE_NOT_FOUND'
 
-How it is built (one way: registry -> container -> report -> export):
+How it is built (one way: registry -> container -> wiring report -> graph export):
 
 * :mod:`~gruponos_ext.core.registry` keeps the recipes (frozen
   :class:`Registration` records); this module compiles each into a creator
@@ -29,13 +29,16 @@ How it is built (one way: registry -> container -> report -> export):
   dict lookup; a transient is built right there. Everything else (creating a
   singleton, unknown names, cycles, a disposed container) is
   :meth:`Container._resolve_slow`.
-* Each thread's resolution path is tracked explicitly (an ordered dict of
-  the names being resolved), so a cycle is reported the moment a name comes
-  round again: every factory of a cycle runs at most once before the error.
-  Singletons being created are claimed under one lock; a thread about to
-  wait for a singleton that another thread is creating first checks that
-  the wait does not close a loop of threads waiting on each other (that is
-  a cycle too, reported instead of deadlocking).
+* Each thread's resolution path is tracked explicitly (the list of names
+  being resolved), so a cycle is reported the moment a name comes round
+  again: every factory of a cycle runs at most once before the error.
+  :mod:`~gruponos_ext.core.claims` makes one thread the creator of each
+  singleton; a thread about to wait for one that another thread is creating
+  first checks that the wait does not close a loop of threads waiting on
+  each other (a cycle too, reported instead of deadlocking).
+* :meth:`Container.dispose` hands what was created to a
+  :class:`~gruponos_ext.core.disposal.Disposal`, which runs each cleanup
+  once within a time bound.
 * :meth:`Container.validate` resolves every recipe in a throw-away probing
   child and hands what it saw to :mod:`~gruponos_ext.core.wiring`;
   :mod:`~gruponos_ext.core.graph_export` draws the result.
@@ -178,9 +181,7 @@ class Container:
         :meth:`override`.
         """
         self._add(
-            Registration.singleton(
-                name, factory, cleanup=cleanup, health_check=health_check, description=description
-            )
+            Registration.of(name, Lifetime.SINGLETON, factory, cleanup, health_check, description)
         )
 
     def register_transient(
@@ -193,9 +194,7 @@ class Container:
     ) -> None:
         """Register a service built anew by ``factory`` on every resolve."""
         self._add(
-            Registration.transient(
-                name, factory, health_check=health_check, description=description
-            )
+            Registration.of(name, Lifetime.TRANSIENT, factory, None, health_check, description)
         )
 
     def register_instance(
@@ -209,9 +208,7 @@ class Container:
     ) -> None:
         """Register an existing object; ``cleanup(value)`` runs on :meth:`dispose`."""
         self._add(
-            Registration.instance(
-                name, cleanup=cleanup, health_check=health_check, description=description
-            ),
+            Registration.of(name, Lifetime.INSTANCE, None, cleanup, health_check, description),
             value,
         )
 
@@ -608,28 +605,26 @@ class Container:
         with ``already_disposed``, only once every cleanup has succeeded).
         """
         check_timeout(timeout)
-        with self._dispose_lock:  # one dispose() at a time; a second one reports
+        with self._dispose_lock:  # one dispose() at a time; a later one reports
             if self._disposal is not None:
                 return self._disposal.report(timeout)
-            if self._disposed:  # called again by a cleanup, from this very dispose()
-                return Result.fail(
-                    "dispose() called by a cleanup while disposing", "DISPOSE_FAILED"
-                )
             with self._lock:
                 self._disposed = True
                 self._instances.clear()
                 self._transients.clear()
-            # Wait for singletons other threads are creating (not for one this thread
-            # is creating, if dispose() is called from inside a factory).
-            self._claims.wait_for_others(
-                getattr(self._resolving, "path", None),
-                Deadline.after(timeout) if timeout is not None else None,
-            )
-            with self._lock:
-                created, self._created = self._created, []
-                self._disposal = Disposal(
-                    created, timeout=timeout, unfinished=self._claims.being_created()
+            try:
+                # Wait for singletons other threads are creating (not for one this
+                # thread creates, if dispose() is called from inside a factory).
+                self._claims.wait_for_others(
+                    getattr(self._resolving, "path", None),
+                    Deadline.after(timeout) if timeout is not None else None,
                 )
+            finally:
+                with self._lock:
+                    created, self._created = self._created, []
+                    self._disposal = Disposal(
+                        created, timeout=timeout, unfinished=self._claims.being_created()
+                    )
             return self._disposal.run()
 
     def __enter__(self) -> Container:
@@ -663,7 +658,7 @@ class Container:
                 self._instances.get(name, MISSING),
             )
             self._overrides.setdefault(name, []).append(saved)
-            self._registry.add(Registration.instance(name, description="override"))
+            self._registry.add(Registration.of(name, Lifetime.INSTANCE, description="override"))
             self._instances[name] = replacement
         _log.debug("service_overridden", service=name)
         try:

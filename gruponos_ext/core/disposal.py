@@ -71,7 +71,8 @@ class Disposal:
         timeout: float | None,
         unfinished: Sequence[str] = (),
     ) -> None:
-        self._pending_cleanups = [(n, i, c) for n, i, c in reversed(created) if c is not None]
+        self._cleanups = [(n, i, c) for n, i, c in reversed(created) if c is not None]
+        self._not_run = [name for name, _, _ in self._cleanups]  # by run(), so far
         self._timeout = check_timeout(timeout)
         self._lock = threading.Lock()
         self._done: dict[str, float] = {}  # name -> duration in ms
@@ -85,19 +86,21 @@ class Disposal:
 
     def run(self) -> Result[DisposeSummary]:
         """Run every cleanup, newest first, each within the bound; report."""
-        cleanups, self._pending_cleanups = self._pending_cleanups, []
+        cleanups, self._cleanups = self._cleanups, []
         for name, instance, cleanup in cleanups:
             self._release(name, instance, cleanup)
+            with self._lock:
+                self._not_run.remove(name)
         return self._outcome(already_disposed=False)
 
     def report(self, timeout: float | None) -> Result[DisposeSummary]:
         """Where things stand now, after waiting up to ``timeout`` for what still runs."""
-        deadline = Deadline.after(check_timeout(timeout) or 0.0) if timeout else None
+        check_timeout(timeout)
+        deadline = Deadline.after(timeout) if timeout is not None else None  # None: no bound
         with self._lock:
             running = list(self._running.items())
         for name, pending in running:
-            if deadline is not None:
-                pending.wait(deadline.remaining())
+            pending.wait(deadline.remaining() if deadline is not None else None)
             self._settle(name, pending)
         return self._outcome(already_disposed=True)
 
@@ -166,6 +169,10 @@ class Disposal:
                 for name in self._running
             )
             failures.update(self._unfinished)
+            failures.update(  # asked by a cleanup while run() is still going
+                (name, RuntimeError("not done yet: dispose() is still running"))
+                for name in self._not_run
+            )
             disposed = tuple(self._done)
             durations = dict(self._done)
         if failures:

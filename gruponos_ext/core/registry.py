@@ -9,8 +9,8 @@ order. It knows nothing of instances, threads or disposal: that is the
 into a creator when it is registered.
 
 >>> registry = Registry()
->>> registry.add(Registration.transient("clock", lambda: 42))
->>> registry.add(Registration.singleton("db", lambda container: object()))
+>>> registry.add(Registration.of("clock", Lifetime.TRANSIENT, lambda: 42))
+>>> registry.add(Registration.of("db", Lifetime.SINGLETON, lambda container: object()))
 >>> [(r.name, r.lifetime.value, r.takes_container) for r in registry]
 [('clock', 'transient', False), ('db', 'singleton', True)]
 """
@@ -44,8 +44,8 @@ class Registration:
     """One service recipe, immutable once made.
 
     ``takes_container`` is decided here, from the factory's signature, so
-    resolution never inspects it again. Build one with :meth:`singleton`,
-    :meth:`transient` or :meth:`instance`, which check the name and factory.
+    resolution never inspects it again. Build one with :meth:`of`, which
+    checks the name and the factory.
     """
 
     name: str
@@ -57,47 +57,37 @@ class Registration:
     description: str = ""
 
     @classmethod
-    def singleton(
+    def of(
         cls,
         name: str,
-        factory: Factory,
-        *,
+        lifetime: Lifetime,
+        factory: Factory | None = None,
         cleanup: Cleanup | None = None,
         health_check: object | None = None,
         description: str = "",
     ) -> Registration:
-        """Created once, on first resolve, and shared; ``cleanup(instance)`` on dispose."""
-        name = _checked_name(name)
-        takes = _takes_container(name, factory)
-        return cls(name, Lifetime.SINGLETON, factory, takes, cleanup, health_check, description)
+        """A checked recipe.
 
-    @classmethod
-    def transient(
-        cls,
-        name: str,
-        factory: Factory,
-        *,
-        health_check: object | None = None,
-        description: str = "",
-    ) -> Registration:
-        """Built anew by ``factory`` on every resolve."""
+        The name is a non-empty string; a singleton or a transient has a
+        factory taking nothing or the container, an instance has none (the
+        container keeps its value); a transient has no cleanup.
+        """
         name = _checked_name(name)
-        takes = _takes_container(name, factory)
-        return cls(name, Lifetime.TRANSIENT, factory, takes, None, health_check, description)
-
-    @classmethod
-    def instance(
-        cls,
-        name: str,
-        *,
-        cleanup: Cleanup | None = None,
-        health_check: object | None = None,
-        description: str = "",
-    ) -> Registration:
-        """An object that already exists (the container holds the object itself)."""
-        return cls(
-            _checked_name(name), Lifetime.INSTANCE, None, False, cleanup, health_check, description
-        )
+        if lifetime is Lifetime.INSTANCE:
+            takes = False
+            if factory is not None:
+                raise RegistrationError(
+                    f"instance {name!r} takes its value, not a factory",
+                    details={"service": name},
+                )
+        else:
+            takes = _takes_container(name, factory)
+        if cleanup is not None and lifetime is Lifetime.TRANSIENT:
+            raise RegistrationError(
+                f"transient {name!r} cannot have a cleanup: nothing keeps its instances",
+                details={"service": name},
+            )
+        return cls(name, lifetime, factory, takes, cleanup, health_check, description)
 
 
 def _checked_name(name: object) -> str:
@@ -108,7 +98,7 @@ def _checked_name(name: object) -> str:
     return str(name)  # a Key is stored as the plain name it equals
 
 
-def _takes_container(name: str, factory: Factory) -> bool:
+def _takes_container(name: str, factory: Factory | None) -> bool:
     """Whether ``factory`` wants the container; refuse any other signature."""
     if not callable(factory):
         raise RegistrationError(
