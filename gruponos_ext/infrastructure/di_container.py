@@ -10,7 +10,8 @@ Service names (stable, used by ``services``, ``graph`` and user code):
 ``settings``, ``breakers``, ``connection_pool``/``oracle_manager`` (only when
 Oracle is configured), ``wms_client`` (only when the WMS API is configured),
 ``data_validator``, ``state_store`` (when a state directory is known),
-``alert_manager``, ``health_runner_factory``, ``orchestrator``.
+``alert_manager``, ``health_runner_factory``, ``orchestrator``; each has a
+typed key in :mod:`gruponos_ext.infrastructure.service_keys`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,17 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gruponos_ext.infrastructure.service_keys import (
+    ALERT_MANAGER,
+    BREAKERS,
+    CONNECTION_POOL,
+    DATA_VALIDATOR,
+    HEALTH_RUNNER_FACTORY,
+    ORACLE_MANAGER,
+    SETTINGS,
+    STATE_STORE,
+)
+
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
     from gruponos_ext.core.container import Container
@@ -43,7 +54,7 @@ STATE_DB_NAME = "state.db"
 
 
 def _settings(container: Container) -> GruponosMeltanoSettings:
-    return container.resolve("settings")  # type: ignore[no-any-return]
+    return container.resolve(SETTINGS)
 
 
 def create_breakers(container: Container) -> BreakerRegistry:
@@ -63,7 +74,7 @@ def create_connection_pool(container: Container) -> OracleConnectionManager:
     """The Oracle manager owns the (lazily created) pool; its cleanup closes it."""
     from gruponos_ext.services.oracle import OracleConnectionManager
 
-    breakers: BreakerRegistry = container.resolve("breakers")
+    breakers = container.resolve(BREAKERS)
     settings = _settings(container)
     return OracleConnectionManager.from_settings(
         settings, breaker=breakers.get_or_create("oracle"), redactor=settings.redactor()
@@ -72,13 +83,13 @@ def create_connection_pool(container: Container) -> OracleConnectionManager:
 
 def create_oracle_connection_manager(container: Container) -> OracleConnectionManager:
     """The seed's ``oracle_manager``: the same object that owns ``connection_pool``."""
-    return container.resolve("connection_pool")  # type: ignore[no-any-return]
+    return container.resolve(CONNECTION_POOL)
 
 
 def create_wms_client(container: Container) -> WmsApiClient:
     from gruponos_ext.services.wms import WmsApiClient
 
-    breakers: BreakerRegistry = container.resolve("breakers")
+    breakers = container.resolve(BREAKERS)
     settings = _settings(container)
     return WmsApiClient.from_settings(
         settings, breaker=breakers.get_or_create("wms"), redactor=settings.redactor()
@@ -128,7 +139,7 @@ def remove_temporary_state_store(store: Any) -> None:
 
 
 def _alert_breakers(container: Container) -> dict[str, Any]:
-    breakers: BreakerRegistry = container.resolve("breakers")
+    breakers = container.resolve(BREAKERS)
     return {
         name: breakers.get_or_create(f"alerts.{name}") for name in ("webhook", "slack", "email")
     }
@@ -138,7 +149,7 @@ def create_alert_manager(container: Container) -> AlertManager:
     """Channels from the alert settings; deduplicated through the state store if any."""
     from gruponos_ext.services.alerts import AlertManager
 
-    deduplicator = container.try_resolve("state_store").unwrap_or(None)
+    deduplicator = container.try_resolve(STATE_STORE).unwrap_or(None)
     settings = _settings(container)
     return AlertManager.from_settings(
         settings,
@@ -160,10 +171,10 @@ def create_etl_orchestrator(container: Container) -> GruponosMeltanoOrchestrator
     from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
 
     return GruponosMeltanoOrchestrator(
-        oracle_manager=container.try_resolve("oracle_manager").unwrap_or(None),
-        validator=container.resolve("data_validator"),
-        alert_manager=container.resolve("alert_manager"),
-        state_store=container.try_resolve("state_store").unwrap_or(None),
+        oracle_manager=container.try_resolve(ORACLE_MANAGER).unwrap_or(None),
+        validator=container.resolve(DATA_VALIDATOR),
+        alert_manager=container.resolve(ALERT_MANAGER),
+        state_store=container.try_resolve(STATE_STORE).unwrap_or(None),
         settings=_settings(container),
-        health=container.resolve("health_runner_factory"),
+        health=container.resolve(HEALTH_RUNNER_FACTORY),
     )
