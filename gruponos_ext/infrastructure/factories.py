@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
     from gruponos_ext.services.validator import DataValidator
     from gruponos_ext.services.wms import WmsApiClient
-    from gruponos_ext.state.store import SqliteStateStore
+    from gruponos_ext.state.protocol import StateStore
+    from gruponos_ext.state.sqlite import SqliteStateStore
 
 __all__ = [
     "STATE_DB_NAME",

@@ -299,6 +299,7 @@ class GruponosMeltanoOrchestrator:
         taken = False
         try:
             store = self._store()
+            store.ping()  # a store that is down refuses the run at once (STATE_STORE_ERROR)
             if run_health and self._health is not None:
                 report = self._health().run(tags=["critical"])
                 self._record_health(store, report, job)

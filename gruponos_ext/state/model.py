@@ -35,6 +35,7 @@ __all__ = [
     "ReclaimReason",
     "RunRecord",
     "RunStatus",
+    "StateDriverMissingError",
     "StateStoreError",
     "from_timestamp",
     "to_timestamp",
@@ -82,6 +83,20 @@ class StateStoreError(GruponosError):
         self.path = str(path)
         self.operation = operation
         self.reason = reason
+
+
+class StateDriverMissingError(GruponosError):
+    """``state_uri`` names a PostgreSQL database but psycopg is not installed (exit 2)."""
+
+    code = "STATE_DRIVER_MISSING"
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__(
+            "GRUPONOS_INFRA_STATE_URI is set, but the PostgreSQL driver (psycopg 3) is not "
+            "installed: install gruponos-infra[postgres] (in meltano.yml: pip_url: "
+            "gruponos-infra[postgres]), or unset state_uri to use the local SQLite store"
+        )
 
 
 class RunStatus(str, Enum):

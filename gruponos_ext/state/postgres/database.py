@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,9 @@ class PostgresDatabase:
         self._ready = threading.Event()
         self._last_auto_prune: float | None = None
         self._ms = str(int(self._timeout_s * 1000))
+        # After a failed connect, fail fast for a while: one command must not wait
+        # for the same dead server once per operation (preflight, then its alert).
+        self._down: tuple[float, StateStoreError] | None = None
 
     @property
     def hostname(self) -> str:
@@ -151,6 +155,9 @@ class PostgresDatabase:
 
     # -- connections ----------------------------------------------------------------
     def _connect(self, operation: str) -> Connection[dict[str, Any]]:
+        down = self._down
+        if down is not None and time.monotonic() < down[0]:
+            raise down[1]
         params = self._target.connect_params(self._timeout_s)
 
         def connect() -> Connection[dict[str, Any]]:
@@ -158,9 +165,14 @@ class PostgresDatabase:
 
         try:
             # libpq bounds the connection itself; this bounds name resolution too.
-            return call_within(connect, self._timeout_s + 2.0, what="connecting")
+            conn = call_within(connect, self._timeout_s + 2.0, what="connecting")
         except (psycopg.Error, DeadlineExceeded, OSError) as exc:
-            raise self._error(exc, operation) from None
+            error = self._error(exc, operation)
+            if error.reason == "unreachable":
+                self._down = (time.monotonic() + min(self._timeout_s, 5.0), error)
+            raise error from None
+        self._down = None
+        return conn
 
     @contextmanager
     def _session(self, operation: str) -> Iterator[Connection[dict[str, Any]]]:
