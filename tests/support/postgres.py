@@ -81,21 +81,17 @@ def _server_user() -> str | None:
     try:
         pwd.getpwnam(SERVER_USER)
     except KeyError:
-        result = subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                SERVER_USER,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0 and "already exists" not in result.stderr:
-            raise PostgresUnavailable(f"cannot create user {SERVER_USER}: {result.stderr.strip()}")
+        pass
+    else:
+        return SERVER_USER
+    result = subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0 and "already exists" not in result.stderr:
+        raise PostgresUnavailable(f"cannot create user {SERVER_USER}: {result.stderr.strip()}")
     return SERVER_USER
 
 
