@@ -14,4 +14,5 @@ pytest_plugins = [
     "tests.support.cli",
     "tests.support.runs",
     "tests.support.postgres",
+    "tests.support.state",
 ]
