@@ -136,8 +136,9 @@ class GruponosMeltanoContainer(Container):
                 "state_store",
                 f.create_state_store,
                 cleanup=lambda store: store.close(),
+                # + 3 s: loading the driver, and libpq rounding the connect timeout up.
                 health_check=state_store_check(
-                    _probe_timeout(settings.state_timeout, settings) + 1.0, shared=shared
+                    _probe_timeout(settings.state_timeout, settings) + 3.0, shared=shared
                 ),
                 description="runs, locks, health and alert history "
                 + ("(PostgreSQL, shared by every host)" if shared else "(SQLite)"),
