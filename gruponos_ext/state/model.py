@@ -356,6 +356,8 @@ class LeaseRenewal:
     expires_at: datetime | None = None
     lost: LockLoss | None = None
     holder: LockInfo | None = None
+    error: str | None = None
+    """Set when this renewal could not reach the store (the lock may still be ours)."""
 
     def __bool__(self) -> bool:
         return self.held
@@ -363,6 +365,11 @@ class LeaseRenewal:
     @property
     def message(self) -> str:
         """One line for people."""
+        if self.held and self.error is not None:
+            return (
+                f"run lock of job {self.job!r} not renewed ({self.error}); still ours until "
+                "the last lease runs out"
+            )
         if self.held:
             until = (
                 f"until {self.expires_at.isoformat(timespec='seconds')}"
@@ -390,6 +397,7 @@ class LeaseRenewal:
             "expires_at": _iso(self.expires_at),
             "lost": None if self.lost is None else self.lost.value,
             "holder": None if self.holder is None else self.holder.to_dict(),
+            "error": self.error,
             "message": self.message,
         }
 
