@@ -146,11 +146,11 @@ class PostgresDatabase:
         else:
             reason = "error"
             message = f"state database {where}: {operation} failed ({text})"
-        _log.error("state_store_error", database=where, operation=operation, reason=reason)
+        _log.debug("state_store_error", database=where, operation=operation, reason=reason)
         return StateStoreError(message, path=where, operation=operation, reason=reason)
 
     def _refusal(self, message: str, operation: str, reason: str) -> StateStoreError:
-        _log.error("state_store_error", database=self.location, operation=operation, reason=reason)
+        _log.debug("state_store_error", database=self.location, operation=operation, reason=reason)
         return StateStoreError(message, path=self.location, operation=operation, reason=reason)
 
     # -- connections ----------------------------------------------------------------

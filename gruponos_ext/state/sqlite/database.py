@@ -137,7 +137,7 @@ class SqliteDatabase:
         else:
             reason = "error"
             hint = "check the file, or move it aside to start a new history"
-        _log.error("state_store_error", path=str(self._path), operation=operation, reason=reason)
+        _log.debug("state_store_error", path=str(self._path), operation=operation, reason=reason)
         return StateStoreError(
             f"state database {self._path}: {operation} failed ({text}); {hint}",
             path=self._path,
@@ -146,7 +146,7 @@ class SqliteDatabase:
         )
 
     def _refusal(self, message: str, operation: str, reason: str) -> StateStoreError:
-        _log.error("state_store_error", path=str(self._path), operation=operation, reason=reason)
+        _log.debug("state_store_error", path=str(self._path), operation=operation, reason=reason)
         return StateStoreError(message, path=self._path, operation=operation, reason=reason)
 
     # -- opening ------------------------------------------------------------------
