@@ -98,7 +98,7 @@ def test_a_guard_heartbeating_past_lock_ttl_keeps_its_lock_and_other_hosts_are_r
     assert second.returncode == 1, second.stderr
     assert "not started" in second.stderr and "host-a" in second.stderr
     assert hosts.fake("host-b").calls() == []
-    out, err = first.communicate(timeout=120)
+    _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     store = pg_spec.open()
     assert store.current_lock("nightly") is None  # released by its dispose
@@ -138,7 +138,7 @@ def test_after_kill_9_of_a_hosts_guard_and_child_another_host_takes_over_within_
 
 @pytest.fixture
 def frozen_holder(hosts: Hosts, pg_spec: StoreSpec) -> Iterator[dict[str, object]]:
-    """host-a's guard frozen (SIGSTOP) past its lease, host-b's guard holding the lock; then woken."""
+    """host-a's guard frozen (SIGSTOP) past its lease while host-b's guard takes the lock."""
     hosts.fake("host-a").plan({"sleep": 60, "exit": 0})
     first = hosts.start_guard("host-a")
     wait_until(hosts.fake("host-a").started, timeout=60, what="host-a's run")

@@ -9,7 +9,6 @@ import json
 import multiprocessing
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -323,9 +322,8 @@ def test_history_shows_runs_locks_and_health_of_every_host(
 ) -> None:
     from datetime import datetime, timezone
 
-    from tests.test_state_contract import report
-
     from gruponos_ext.health.model import Status
+    from tests.test_state_contract import report
 
     for host in ("worker-a", "worker-b"):
         store = PostgresStateStore(postgres_server.uri, schema=pg_schema, hostname=host)
