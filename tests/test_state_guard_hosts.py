@@ -20,7 +20,7 @@ import pytest
 from gruponos_ext.state import LockOwner, ReclaimReason, RunStatus, StateStore
 from tests.support.cli import CLI_BIN, with_bytecode_cache
 from tests.support.hosts import host_command, require_unshare
-from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
+from tests.support.postgres import PostgresServer
 from tests.support.runs import FakeMeltano, Processes, clean_env, wait_until
 from tests.support.state import StoreSpec, settings_env
 
@@ -195,29 +195,14 @@ def test_a_frozen_holder_woken_after_its_lease_has_its_guard_stop_the_child(
     assert "lost" in (first.stderr.read() if first.stderr else "")
 
 
-@pytest.fixture
-def own_server() -> Iterator[PostgresServer]:
-    """A server of this test's own, which it stops and starts again."""
-    try:
-        server = start_postgres()
-    except PostgresUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"cannot start a PostgreSQL server: {exc}", pytrace=False)
-        pytest.skip(f"cannot start a PostgreSQL server of the test's own: {exc}")
-    try:
-        yield server
-    finally:
-        server.remove()
-
-
 def test_the_database_going_down_mid_run_is_reported_and_leaves_no_lock_forever(
     tmp_path: Path,
     processes: Processes,
-    own_server: PostgresServer,
+    own_postgres: PostgresServer,
     bytecode_cache_env: dict[str, str],
 ) -> None:
     require_unshare()
-    spec = StoreSpec("postgres", uri=own_server.uri, schema="gruponos_infra")
+    spec = StoreSpec("postgres", uri=own_postgres.uri, schema="gruponos_infra")
     hosts = Hosts(tmp_path, processes, spec, bytecode_cache_env)
     store = spec.open()
     earlier = store.start_run("other-job", "ctx-earlier", host="elsewhere", pid=1)
@@ -226,10 +211,10 @@ def test_the_database_going_down_mid_run_is_reported_and_leaves_no_lock_forever(
     hosts.fake("host-a").plan({"sleep": 4 * TTL, "exit": 0})
     guard = hosts.start_guard("host-a", GRUPONOS_INFRA_STATE_TIMEOUT="2")
     wait_until(hosts.fake("host-a").started, timeout=60, what="host-a's run")
-    own_server.stop("fast")
+    own_postgres.stop("fast")
     down_at = time.monotonic()
     out, err = guard.communicate(timeout=120)
-    where = f"127.0.0.1:{own_server.port}"
+    where = f"127.0.0.1:{own_postgres.port}"
 
     # The guard said so: heartbeats that failed, and in its last line, the database it lost.
     assert "run_lock_not_renewed" in err and "STATE_STORE_ERROR" in err, err
@@ -237,7 +222,7 @@ def test_the_database_going_down_mid_run_is_reported_and_leaves_no_lock_forever(
     assert guard.returncode != 0 and where in last and "cannot connect" in last, last
     assert "postgres@" not in out + err
 
-    own_server.start()
+    own_postgres.start()
     lock = store.current_lock("nightly")
     assert lock is not None and lock.owner.host == "host-a" and lock.expires_at is not None
     (open_run,) = [r for r in store.recent_runs("nightly") if r.status is RunStatus.RUNNING]

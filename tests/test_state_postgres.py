@@ -350,3 +350,17 @@ def test_history_shows_runs_locks_and_health_of_every_host(
     assert {h["host"] for h in document["health"]} == {"worker-a", "worker-b"}
     assert {r["host"] for r in document["runs"]} == {"worker-a", "worker-b"}
     assert document["locks"][0]["fence"] >= 1
+
+
+def test_the_kept_connection_is_replaced_when_the_server_restarted(
+    own_postgres: PostgresServer,
+) -> None:
+    store = PostgresStateStore(own_postgres.uri, timeout_s=5)
+    assert store.acquire_lock("job", LockOwner.current("ctx"), 60)
+    own_postgres.stop("fast")
+    own_postgres.start()
+    # The next operation notices the dead connection on its first statement and reconnects.
+    renewal = store.refresh_lock("job", "ctx", 60)
+    assert renewal and renewal.error is None
+    store.close()
+    store.close()  # idempotent

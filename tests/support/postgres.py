@@ -6,7 +6,8 @@
   ``/usr/lib/postgresql/<version>/bin``) and stopped at the end of the session.
 - ``pg_state_uri`` / ``pg_schema``: a fresh schema of that server per test
   (dropped afterwards), so tests never see each other's rows.
-- :func:`start_postgres`: a server of a test's own (one that a test may stop).
+- ``own_postgres``: a server of the test's own, which the test may stop and
+  start again (:func:`start_postgres` makes one).
 
 When no server can be had, the tests that need one are skipped with the
 reason, except under CI (``CI`` set), where they fail: a green CI must have
@@ -40,6 +41,7 @@ __all__ = [
     "PostgresServer",
     "PostgresUnavailable",
     "find_pg_bin",
+    "own_postgres",
     "pg_schema",
     "pg_state_uri",
     "postgres_server",
@@ -311,3 +313,17 @@ def pg_schema(postgres_server: PostgresServer) -> Iterator[str]:
 def pg_state_uri(postgres_server: PostgresServer) -> str:
     """The server's URI, as a user would put it in ``state_uri``."""
     return postgres_server.uri
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A throw-away server of this test's own (it may stop and start it); removed afterwards."""
+    try:
+        server = start_postgres()
+    except (PostgresUnavailable, OSError, subprocess.SubprocessError) as exc:
+        require_server(str(exc))
+        raise  # not reached: require_server skips or fails
+    try:
+        yield server
+    finally:
+        server.remove()

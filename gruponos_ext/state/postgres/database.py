@@ -1,9 +1,12 @@
 """The PostgreSQL database behind the shared store: connections, transactions, schema, errors.
 
-One connection per operation (about 3.5 ms over TCP): nothing is held open
-between operations, so a guard that runs for hours holds no connection, a
-server restart costs at most one failed heartbeat, and the store is safe to
-share between threads and to use after ``fork``. Every wait is bounded by
+Each process keeps at most one idle connection and reuses it for its next
+operation (connecting costs ~3.5 ms over TCP, more under load); an operation
+that finds it in use by another thread opens one of its own. A connection
+the server dropped meanwhile (a restart, an idle timeout) is noticed on the
+transaction's first statement and replaced at once; after ``fork`` the child
+never touches its parent's connection. ``close()`` (the container's cleanup)
+closes it. Every wait is bounded by
 ``timeout_s`` (the ``state_timeout`` setting): connecting (``connect_timeout``
 and, around it, :func:`~gruponos_ext.core.deadline.call_within`), waiting for
 a row lock (``lock_timeout``) and each statement (``statement_timeout``),
@@ -13,6 +16,7 @@ behind a transaction-pooling PgBouncer.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -81,6 +85,9 @@ class PostgresDatabase:
         # After a failed connect, fail fast for a while: one command must not wait
         # for the same dead server once per operation (preflight, then its alert).
         self._down: tuple[float, StateStoreError] | None = None
+        # One idle connection per process, reused by the next operation (pid: not after fork).
+        self._idle_lock = threading.Lock()
+        self._idle: tuple[int, Connection[dict[str, Any]]] | None = None
 
     @property
     def hostname(self) -> str:
@@ -174,31 +181,65 @@ class PostgresDatabase:
         self._down = None
         return conn
 
-    @contextmanager
-    def _session(self, operation: str) -> Iterator[Connection[dict[str, Any]]]:
-        """One connection, one transaction with bounded waits; committed unless it raises.
+    def _checkout(self, operation: str) -> tuple[Connection[dict[str, Any]], bool]:
+        """The idle connection of this process if any (reused: True), else a new one."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, None
+        if idle is not None and idle[0] == os.getpid() and not idle[1].closed:
+            return idle[1], True
+        return self._connect(operation), False
 
-        Code inside may ``rollback()`` itself (a refused lock writes nothing);
-        the final commit is then a no-op.
+    def _checkin(self, conn: Connection[dict[str, Any]]) -> None:
+        """Keep ``conn`` for the next operation (one idle connection per process)."""
+        if conn.closed or conn.broken:
+            return
+        with self._idle_lock:
+            if self._idle is None:
+                self._idle = (os.getpid(), conn)
+                return
+        conn.close()
+
+    def _begin(self, conn: Connection[dict[str, Any]], read_only: bool) -> None:
+        conn.execute(
+            "SELECT set_config('statement_timeout', %s, true),"
+            " set_config('lock_timeout', %s, true),"
+            " set_config('idle_in_transaction_session_timeout', %s, true),"
+            " set_config('transaction_read_only', %s, true)",
+            (self._ms, self._ms, self._ms, "on" if read_only else "off"),
+        )
+
+    @contextmanager
+    def _session(
+        self, operation: str, *, read_only: bool = False
+    ) -> Iterator[Connection[dict[str, Any]]]:
+        """One transaction with bounded waits; committed unless it raises.
+
+        The connection is this process's idle one when it has one (a server
+        restart since is noticed on the first statement, and the transaction
+        begins again on a new connection: nothing of it had run). Code inside
+        may ``rollback()`` itself (a refused lock writes nothing); the final
+        commit is then a no-op.
         """
-        conn = self._connect(operation)
+        conn, reused = self._checkout(operation)
         try:
-            conn.execute(
-                "SELECT set_config('statement_timeout', %s, true),"
-                " set_config('lock_timeout', %s, true),"
-                " set_config('idle_in_transaction_session_timeout', %s, true)",
-                (self._ms, self._ms, self._ms),
-            )
+            try:
+                self._begin(conn, read_only)
+            except psycopg.OperationalError:
+                if not reused:
+                    raise
+                conn.close()
+                conn = self._connect(operation)
+                self._begin(conn, read_only)
             yield conn
             conn.commit()
         except psycopg.Error as exc:
-            _quiet_rollback(conn)
+            conn.close()
             raise self._error(exc, operation) from None
         except BaseException:
             _quiet_rollback(conn)
-            raise
-        finally:
             conn.close()
+            raise
+        self._checkin(conn)
 
     @contextmanager
     def _transaction(
@@ -206,10 +247,15 @@ class PostgresDatabase:
     ) -> Iterator[Connection[dict[str, Any]]]:
         """:meth:`_session` once our schema is known to be there and current."""
         self._ensure_ready(operation)
-        with self._session(operation) as conn:
-            if not write:
-                conn.execute("SET TRANSACTION READ ONLY")
+        with self._session(operation, read_only=not write) as conn:
             yield conn
+
+    def close(self) -> None:
+        """Close this process's idle connection, if any."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, None
+        if idle is not None and idle[0] == os.getpid():
+            idle[1].close()
 
     # -- schema ---------------------------------------------------------------------
     def _version(self, conn: Connection[dict[str, Any]]) -> int | None:

@@ -103,6 +103,3 @@ class PostgresHousekeeping(PostgresDatabase):
             f"PostgreSQL {version} at {self.location}: schema {self.schema} "
             f"v{SCHEMA_VERSION}, {locks} lock(s) held"
         )
-
-    def close(self) -> None:
-        """Nothing to release: connections live for one operation."""
