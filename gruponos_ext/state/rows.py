@@ -20,9 +20,12 @@ from gruponos_ext.state.model import (
     AlertRecord,
     HealthCheckRecord,
     HealthRecord,
+    LeaseRenewal,
     LockAcquisition,
     LockInfo,
+    LockLoss,
     LockOwner,
+    PruneResult,
     RunRecord,
     RunStatus,
     from_timestamp,
@@ -38,11 +41,16 @@ __all__ = [
     "check_limit",
     "check_lock_request",
     "clip",
+    "final_status",
     "health_checks",
     "health_from_row",
     "holder_identity",
     "lock_from_row",
     "log_acquisition",
+    "log_finished",
+    "log_pruned",
+    "log_release",
+    "renewal_outcome",
     "run_from_row",
     "to_time",
 ]
@@ -81,6 +89,60 @@ def check_lock_request(job: str, ttl_s: float | None) -> None:
         raise ValueError("acquire_lock needs a job name")
     if ttl_s is not None and ttl_s < 0:
         raise ValueError(f"ttl_s must be >= 0 or None, got {ttl_s}")
+
+
+def final_status(status: RunStatus | str) -> RunStatus:
+    """``status`` as a final :class:`RunStatus` (``finish_run`` refuses ``running``)."""
+    final = RunStatus(status)
+    if not final.final:
+        raise ValueError("finish_run needs a final status, not 'running'")
+    return final
+
+
+def log_finished(records: tuple[RunRecord, ...], exit_code: int | None) -> None:
+    for record in records:
+        _log.info(
+            "run_finished",
+            job=record.job,
+            run_id=record.id,
+            status=record.status.value,
+            exit_code=exit_code,
+            duration_s=record.duration_s,
+        )
+
+
+def log_release(job: str, context_id: str, released: bool, holder: str | None) -> None:
+    """The log line of ``release_lock``: released, refused (another ``holder``), or nothing."""
+    if released:
+        _log.info("lock_released", job=job, context_id=context_id)
+    elif holder is not None:
+        _log.warning(
+            "lock_release_refused", job=job, context_id=context_id, holder_context_id=holder
+        )
+
+
+def renewal_outcome(
+    job: str, context_id: str, renewed: bool, expires: float | datetime | None, row: Row | None
+) -> LeaseRenewal:
+    """A heartbeat's answer: renewed until ``expires``, or lost to ``row``'s holder (or gone)."""
+    if renewed:
+        return LeaseRenewal(job, context_id, True, None if expires is None else to_time(expires))
+    holder = None if row is None else lock_from_row(row)
+    lost = LockLoss.GONE if holder is None else LockLoss.TAKEN
+    _log.error("run_lock_lost", job=job, context_id=context_id, lost=lost)
+    return LeaseRenewal(job, context_id, False, lost=lost, holder=holder)
+
+
+def log_pruned(result: PruneResult, retention_days: float) -> PruneResult:
+    if result.total:
+        _log.info(
+            "state_pruned",
+            runs=result.runs,
+            health_results=result.health_results,
+            alerts=result.alerts,
+            retention_days=retention_days,
+        )
+    return result
 
 
 def run_from_row(row: Row) -> RunRecord:

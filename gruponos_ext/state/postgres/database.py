@@ -17,7 +17,6 @@ behind a transaction-pooling PgBouncer.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from psycopg.rows import dict_row
 from gruponos_ext.core.deadline import DeadlineExceeded, call_within, format_seconds
 from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.redaction import Redactor
-from gruponos_ext.state.locks import HostIdentity
+from gruponos_ext.state.base import StoreBase
 from gruponos_ext.state.model import StateStoreError
 from gruponos_ext.state.postgres.schema import MIGRATION_LOCK_KEY, SCHEMA_VERSION, statements
 from gruponos_ext.state.postgres.target import PostgresTarget, check_schema_name
@@ -47,7 +46,7 @@ _log = get_logger("gruponos_ext.state.postgres")
 _DENIED_STATES = ("28", "42501", "3D")
 
 
-class PostgresDatabase:
+class PostgresDatabase(StoreBase):
     """A PostgreSQL database and our schema in it: everything the store's tables share.
 
     ``uri`` is the ``state_uri`` (a secret: never shown); ``schema`` the
@@ -69,18 +68,15 @@ class PostgresDatabase:
     ) -> None:
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
+        super().__init__(hostname=hostname, retention_days=retention_days)
         self._target = PostgresTarget.from_uri(uri)
         self._schema = check_schema_name(schema)
         self._timeout_s = float(timeout_s)
-        self._retention_days = retention_days
-        self._host = hostname or socket.gethostname()
-        self._here: HostIdentity | None = None
         self._redact = (redactor or Redactor()).including(
             [uri], credentials=[(self._target.user, self._target.password)]
         )
         self._init_lock = threading.Lock()
         self._ready = threading.Event()
-        self._last_auto_prune: float | None = None
         self._ms = str(int(self._timeout_s * 1000))
         # After a failed connect, fail fast for a while: one command must not wait
         # for the same dead server once per operation (preflight, then its alert).
@@ -90,10 +86,6 @@ class PostgresDatabase:
         self._idle: tuple[int, Connection[dict[str, Any]]] | None = None
 
     @property
-    def hostname(self) -> str:
-        return self._host
-
-    @property
     def schema(self) -> str:
         return self._schema
 
@@ -101,12 +93,6 @@ class PostgresDatabase:
     def location(self) -> str:
         """Where the state lives, for messages: ``host:port/db`` (never the password)."""
         return self._target.describe()
-
-    @property
-    def here(self) -> HostIdentity:
-        if self._here is None:
-            self._here = HostIdentity.current(self._host)
-        return self._here
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location!r}, schema={self._schema!r})"
@@ -326,9 +312,6 @@ class PostgresDatabase:
                     from_version=current,
                     version=SCHEMA_VERSION,
                 )
-
-    def _auto_prune(self) -> None:
-        """Called after a run starts; the housekeeping part of the store prunes here."""
 
 
 def _quiet_rollback(conn: Connection[dict[str, Any]]) -> None:

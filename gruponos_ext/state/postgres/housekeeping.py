@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 from gruponos_ext.core.logging import get_logger
-from gruponos_ext.state.model import DEFAULT_PRUNE_BATCH, PruneResult, StateStoreError
+from gruponos_ext.state.model import DEFAULT_PRUNE_BATCH, PruneResult
 from gruponos_ext.state.postgres.database import PostgresDatabase
 from gruponos_ext.state.postgres.schema import SCHEMA_VERSION
+from gruponos_ext.state.rows import log_pruned
 
 __all__ = ["PostgresHousekeeping"]
 
 _log = get_logger("gruponos_ext.state.postgres")
 
-_AUTO_PRUNE_INTERVAL_S = 3600.0
 _CUTOFF = "clock_timestamp() - make_interval(days => 0, secs => %(days)s * 86400.0)"
 
 
@@ -62,31 +60,9 @@ class PostgresHousekeeping(PostgresDatabase):
                 ),
                 p,
             )
-        result = PruneResult(runs=runs, health_results=health, alerts=alerts)
-        if result.total:
-            _log.info(
-                "state_pruned",
-                runs=runs,
-                health_results=health,
-                alerts=alerts,
-                retention_days=retention_days,
-            )
-        return result
-
-    def _auto_prune(self) -> None:
-        if self._retention_days is None:
-            return
-        now = time.monotonic()
-        if self._last_auto_prune is not None and now - self._last_auto_prune < (
-            _AUTO_PRUNE_INTERVAL_S
-        ):
-            return
-        self._last_auto_prune = now
-        try:
-            self.prune(self._retention_days)
-        except StateStoreError as exc:
-            # Housekeeping must never fail the run that triggered it.
-            _log.warning("state_prune_failed", database=self.location, reason=exc.reason)
+        return log_pruned(
+            PruneResult(runs=runs, health_results=health, alerts=alerts), retention_days
+        )
 
     def ping(self) -> str:
         """Connect, make sure our schema is there and current, and make a round trip."""

@@ -22,7 +22,6 @@ from gruponos_ext.state.model import (
     LeaseRenewal,
     LockAcquisition,
     LockInfo,
-    LockLoss,
     LockOwner,
 )
 from gruponos_ext.state.postgres.database import PostgresDatabase
@@ -31,7 +30,8 @@ from gruponos_ext.state.rows import (
     check_lock_request,
     lock_from_row,
     log_acquisition,
-    to_time,
+    log_release,
+    renewal_outcome,
 )
 
 __all__ = ["PostgresLocks"]
@@ -174,21 +174,8 @@ class PostgresLocks(PostgresDatabase):
         with self._transaction("refresh_lock") as conn:
             renewed = conn.execute(self.t(query + " RETURNING expires_at"), p).fetchone()
             row = None if renewed else conn.execute(self.t(_SELECT_LOCK), p).fetchone()
-        if renewed is not None:
-            expires = renewed["expires_at"]
-            return LeaseRenewal(
-                job, context_id, True, None if expires is None else to_time(expires)
-            )
-        holder = None if row is None else lock_from_row(row)
-        renewal = LeaseRenewal(
-            job,
-            context_id,
-            False,
-            lost=LockLoss.GONE if holder is None else LockLoss.TAKEN,
-            holder=holder,
-        )
-        _log.error("run_lock_lost", job=job, context_id=context_id, lost=renewal.lost)
-        return renewal
+        expires = None if renewed is None else renewed["expires_at"]
+        return renewal_outcome(job, context_id, renewed is not None, expires, row)
 
     def release_lock(self, job: str, context_id: str) -> bool:
         """Release ``job``'s lock if ``context_id`` holds it; False otherwise (idempotent)."""
@@ -204,15 +191,7 @@ class PostgresLocks(PostgresDatabase):
                     self.t("SELECT context_id FROM {s}.locks WHERE job = %s"), (job,)
                 ).fetchone()
             )
-        if released:
-            _log.info("lock_released", job=job, context_id=context_id)
-        elif other is not None:
-            _log.warning(
-                "lock_release_refused",
-                job=job,
-                context_id=context_id,
-                holder_context_id=other["context_id"],
-            )
+        log_release(job, context_id, bool(released), None if other is None else other["context_id"])
         return released is not None
 
     def release_locks_for_context(self, context_id: str) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from typing import Any
 from gruponos_ext.core.logging import get_logger
 from gruponos_ext.state.model import RunRecord, RunStatus
 from gruponos_ext.state.postgres.database import PostgresDatabase
-from gruponos_ext.state.rows import check_limit, clip, run_from_row
+from gruponos_ext.state.rows import check_limit, clip, final_status, log_finished, run_from_row
 
 __all__ = ["PostgresRuns"]
 
@@ -78,9 +78,7 @@ class PostgresRuns(PostgresDatabase):
         finished_at: datetime | None = None,
     ) -> tuple[RunRecord, ...]:
         """Close open runs by id (int) or context id (str); one ``UPDATE ... RETURNING``."""
-        final = RunStatus(status)
-        if not final.final:
-            raise ValueError("finish_run needs a final status, not 'running'")
+        final = final_status(status)
         column = "id" if isinstance(run, int) else "context_id"
         query = (
             "UPDATE {s}.runs SET status = %s, exit_code = %s, message = %s,"
@@ -94,15 +92,7 @@ class PostgresRuns(PostgresDatabase):
         with self._transaction("finish_run") as conn:
             rows = conn.execute(self.t(query + " RETURNING *"), params).fetchall()
         records = tuple(sorted((run_from_row(r) for r in rows), key=lambda r: r.id))
-        for record in records:
-            _log.info(
-                "run_finished",
-                job=record.job,
-                run_id=record.id,
-                status=record.status.value,
-                exit_code=exit_code,
-                duration_s=record.duration_s,
-            )
+        log_finished(records, exit_code)
         return records
 
     def _one_run(self, operation: str, query: str, params: tuple[Any, ...]) -> RunRecord | None:

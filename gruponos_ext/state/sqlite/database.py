@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import sqlite3
 import threading
 import time
@@ -27,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gruponos_ext.core.logging import get_logger
-from gruponos_ext.state.locks import HostIdentity
+from gruponos_ext.state.base import StoreBase
 from gruponos_ext.state.model import StateStoreError
 from gruponos_ext.state.sqlite.schema import SCHEMA_VERSION, migrate
 
@@ -52,7 +51,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     )
 
 
-class SqliteDatabase:
+class SqliteDatabase(StoreBase):
     """A state database file: everything the store's tables share.
 
     Nothing is opened by the constructor; the directory, the file and the
@@ -74,35 +73,21 @@ class SqliteDatabase:
     ) -> None:
         if busy_timeout_s < 0:
             raise ValueError(f"busy_timeout_s must be >= 0, got {busy_timeout_s}")
+        super().__init__(hostname=hostname, retention_days=retention_days)
         self._path = Path(path)
         self._busy_timeout_s = float(busy_timeout_s)
-        self._retention_days = retention_days
         self._clock = clock
-        self._host = hostname or socket.gethostname()
-        self._here: HostIdentity | None = None
         self._init_lock = threading.Lock()
         self._ready = threading.Event()
-        self._last_auto_prune: float | None = None
 
     @property
     def path(self) -> Path:
         return self._path
 
     @property
-    def hostname(self) -> str:
-        return self._host
-
-    @property
     def location(self) -> str:
         """Where the state lives, for messages: the file's path."""
         return str(self._path)
-
-    @property
-    def here(self) -> HostIdentity:
-        """This process's host identity (read once, when first needed)."""
-        if self._here is None:
-            self._here = HostIdentity.current(self._host)
-        return self._here
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self._path)!r})"
@@ -355,9 +340,6 @@ class SqliteDatabase:
             raise
         finally:
             conn.close()
-
-    def _auto_prune(self) -> None:
-        """Called after a run starts; the housekeeping part of the store prunes here."""
 
     def now(self) -> float:
         """The store's clock: this machine's (one SQLite file serves one machine)."""

@@ -5,15 +5,14 @@ from __future__ import annotations
 import sqlite3
 
 from gruponos_ext.core.logging import get_logger
-from gruponos_ext.state.model import DEFAULT_PRUNE_BATCH, PruneResult, StateStoreError
+from gruponos_ext.state.model import DEFAULT_PRUNE_BATCH, PruneResult
+from gruponos_ext.state.rows import log_pruned
 from gruponos_ext.state.sqlite.database import SqliteDatabase, rollback
 from gruponos_ext.state.sqlite.schema import SCHEMA_VERSION
 
-__all__ = ["AUTO_PRUNE_INTERVAL_S", "SqliteHousekeeping"]
+__all__ = ["SqliteHousekeeping"]
 
 _log = get_logger("gruponos_ext.state.store")
-
-AUTO_PRUNE_INTERVAL_S = 3600.0
 
 
 class SqliteHousekeeping(SqliteDatabase):
@@ -48,31 +47,9 @@ class SqliteHousekeeping(SqliteDatabase):
                 " WHERE at < ? ORDER BY id LIMIT ?)",
                 (cutoff, max_rows),
             ).rowcount
-        result = PruneResult(runs=runs, health_results=health, alerts=alerts)
-        if result.total:
-            _log.info(
-                "state_pruned",
-                runs=runs,
-                health_results=health,
-                alerts=alerts,
-                retention_days=retention_days,
-            )
-        return result
-
-    def _auto_prune(self) -> None:
-        if self._retention_days is None:
-            return
-        now = self.now()
-        if self._last_auto_prune is not None and now - self._last_auto_prune < (
-            AUTO_PRUNE_INTERVAL_S
-        ):
-            return
-        self._last_auto_prune = now
-        try:
-            self.prune(self._retention_days)
-        except StateStoreError as exc:
-            # Housekeeping must never fail the run that triggered it.
-            _log.warning("state_prune_failed", path=str(self._path), reason=exc.reason)
+        return log_pruned(
+            PruneResult(runs=runs, health_results=health, alerts=alerts), retention_days
+        )
 
     def ping(self) -> str:
         """Open the database (creating it if needed), check it, and try a write.

@@ -10,7 +10,6 @@ from gruponos_ext.state.model import (
     LeaseRenewal,
     LockAcquisition,
     LockInfo,
-    LockLoss,
     LockOwner,
     to_timestamp,
 )
@@ -19,7 +18,8 @@ from gruponos_ext.state.rows import (
     check_lock_request,
     lock_from_row,
     log_acquisition,
-    to_time,
+    log_release,
+    renewal_outcome,
 )
 from gruponos_ext.state.sqlite.database import SqliteDatabase
 
@@ -148,20 +148,7 @@ class SqliteLocks(SqliteDatabase):
                 if renewed
                 else conn.execute("SELECT * FROM locks WHERE job = ?", (job,)).fetchone()
             )
-        if renewed:
-            return LeaseRenewal(
-                job, context_id, True, None if expires is None else to_time(expires)
-            )
-        holder = None if row is None else lock_from_row(row)
-        renewal = LeaseRenewal(
-            job,
-            context_id,
-            False,
-            lost=LockLoss.GONE if holder is None else LockLoss.TAKEN,
-            holder=holder,
-        )
-        _log.error("run_lock_lost", job=job, context_id=context_id, lost=renewal.lost)
-        return renewal
+        return renewal_outcome(job, context_id, renewed, expires, row)
 
     def release_lock(self, job: str, context_id: str) -> bool:
         """Release ``job``'s lock if ``context_id`` holds it.
@@ -179,15 +166,7 @@ class SqliteLocks(SqliteDatabase):
                 if released
                 else conn.execute("SELECT * FROM locks WHERE job = ?", (job,)).fetchone()
             )
-        if released:
-            _log.info("lock_released", job=job, context_id=context_id)
-        elif other is not None:
-            _log.warning(
-                "lock_release_refused",
-                job=job,
-                context_id=context_id,
-                holder_context_id=other["context_id"],
-            )
+        log_release(job, context_id, bool(released), None if other is None else other["context_id"])
         return released
 
     def release_locks_for_context(self, context_id: str) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from gruponos_ext.core.logging import get_logger
 from gruponos_ext.state.model import RunRecord, RunStatus, to_timestamp
-from gruponos_ext.state.rows import check_limit, clip, run_from_row
+from gruponos_ext.state.rows import check_limit, clip, final_status, log_finished, run_from_row
 from gruponos_ext.state.sqlite.database import SqliteDatabase
 
 __all__ = ["SqliteRuns"]
@@ -73,9 +73,7 @@ class SqliteRuns(SqliteDatabase):
         ``job`` when given). Already finished runs are left alone, so calling
         it twice is harmless; the result is empty when nothing was open.
         """
-        final = RunStatus(status)
-        if not final.final:
-            raise ValueError("finish_run needs a final status, not 'running'")
+        final = final_status(status)
         end = self.now() if finished_at is None else to_timestamp(finished_at)
         column = "id" if isinstance(run, int) else "context_id"
         query = f"SELECT id FROM runs WHERE {column} = ? AND status = 'running'"
@@ -94,15 +92,7 @@ class SqliteRuns(SqliteDatabase):
                 )
                 row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
                 records.append(run_from_row(row))
-        for record in records:
-            _log.info(
-                "run_finished",
-                job=record.job,
-                run_id=record.id,
-                status=record.status.value,
-                exit_code=exit_code,
-                duration_s=record.duration_s,
-            )
+        log_finished(tuple(records), exit_code)
         return tuple(records)
 
     def find_open_run(self, context_id: str, *, job: str | None = None) -> RunRecord | None:
