@@ -14,4 +14,6 @@ pytest_plugins = [
     "tests.support.cli",
     "tests.support.runs",
     "tests.support.doctests",
+    "tests.support.postgres",
+    "tests.support.state",
 ]

@@ -33,6 +33,7 @@ LOCAL_CHECKS = {
     "disk:free_space",
     "meltano_db:integrity",
     "state_dir:writable",
+    "state_store:ping",
     "circuit_breakers:state",
     "oracle:connection",
     "wms_api:reachability",
@@ -307,7 +308,7 @@ def test_health_passes_on_local_defaults_and_json_is_ietf_health(
     as_json = extension_cli.run("health", "--format", "json")
 
     assert text.returncode == 0, text.stdout + text.stderr
-    assert text.stdout.rstrip().splitlines()[-1].startswith("PASS: 7 checks")
+    assert text.stdout.rstrip().splitlines()[-1].startswith("PASS: 8 checks")
     assert as_json.returncode == 0, as_json.stderr
     document = health_json(as_json.stdout)
     assert document["status"] == "pass"

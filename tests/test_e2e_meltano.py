@@ -157,7 +157,7 @@ def test_invoke_health_passes_on_local_defaults_and_json_parses(session: Session
     as_json = session.invoke("health-json")
 
     assert text.returncode == 0, text.stdout + text.stderr
-    assert re.search(r"^PASS: 7 checks", text.stdout, flags=re.MULTILINE)
+    assert re.search(r"^PASS: 8 checks", text.stdout, flags=re.MULTILINE)
     assert as_json.returncode == 0, as_json.stderr
     document = json.loads(as_json.stdout)
     assert document["status"] == "pass"
@@ -240,7 +240,7 @@ def test_oracle_at_a_closed_port_fails_health_with_cannot_reach(
     line = next(ln for ln in result.stdout.splitlines() if "oracle:connection" in ln)
     assert re.match(r"^FAIL\s+oracle:connection\s", line), line
     assert f"cannot reach Oracle at 127.0.0.1:{closed_port}: connection refused" in line
-    assert re.search(r"^FAIL: 7 checks", result.stdout, flags=re.MULTILINE)
+    assert re.search(r"^FAIL: 8 checks", result.stdout, flags=re.MULTILINE)
 
 
 def test_oracle_listener_that_never_answers_fails_within_the_connect_timeout(

@@ -390,7 +390,8 @@ def preflight(*, job: str | None, skip_health: bool) -> int:
             job, context_id, owner_pid=block.owner_pid, run_health=not skip_health
         )
         if result.failure:
-            click.echo(f"preflight failed for job {job!r}: {result.error}", err=True)
+            code = f" [{result.error_code}]" if result.error_code else ""
+            click.echo(f"preflight failed for job {job!r}{code}: {result.error}", err=True)
             return ExitCode.FAILED
         outcome = result.value
         click.echo(f"preflight passed for job {job!r} (run {context_id})")
@@ -588,7 +589,8 @@ def history(*, job: str | None, limit: int, output_format: str) -> int:
         failing = [c.name for c in record.checks if c.status == "fail"]
         detail = f"  failing: {', '.join(failing)}" if failing else ""
         click.echo(
-            f"  {record.time.isoformat(timespec='seconds')}  {record.status:<5} "
+            f"  {record.time.isoformat(timespec='seconds')}  {record.host or '-':<16} "
+            f"{record.status:<5} "
             f"{len(record.checks)} checks in {record.duration_s:.2f} s{detail}"
         )
     return ExitCode.OK

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
     from gruponos_ext.services.validator import DataValidator
     from gruponos_ext.services.wms import WmsApiClient
-    from gruponos_ext.state.store import SqliteStateStore
+    from gruponos_ext.state.protocol import StateStore
+    from gruponos_ext.state.sqlite import SqliteStateStore
 
 __all__ = [
     "STATE_DB_NAME",
@@ -110,10 +111,25 @@ def create_strict_data_validator() -> DataValidator:
     return DataValidator.for_wms_records(strict=True)
 
 
-def create_state_store(container: Container) -> SqliteStateStore:
-    from gruponos_ext.state.store import SqliteStateStore
-
+def create_state_store(container: Container) -> StateStore:
+    """PostgreSQL when ``state_uri`` is set (psycopg is imported only then), else SQLite."""
     settings = _settings(container)
+    if settings.state_uri is not None:
+        try:
+            from gruponos_ext.state.postgres import PostgresStateStore
+        except ImportError as exc:
+            from gruponos_ext.state.model import StateDriverMissingError
+
+            raise StateDriverMissingError() from exc
+        return PostgresStateStore(
+            settings.state_uri.get_secret_value(),
+            schema=settings.state_schema,
+            timeout_s=settings.state_timeout,
+            retention_days=settings.history_retention_days,
+            redactor=settings.redactor(),
+        )
+    from gruponos_ext.state.sqlite import SqliteStateStore
+
     if settings.state_dir is None:
         raise ValueError(
             "no state directory: set MELTANO_PROJECT_ROOT (Meltano does) or "
@@ -121,13 +137,14 @@ def create_state_store(container: Container) -> SqliteStateStore:
         )
     return SqliteStateStore(
         Path(settings.state_dir) / STATE_DB_NAME,
+        busy_timeout_s=settings.state_timeout,
         retention_days=settings.history_retention_days,
     )
 
 
 def create_temporary_state_store() -> SqliteStateStore:
     """A store in a fresh temporary directory; its cleanup removes the directory."""
-    from gruponos_ext.state.store import SqliteStateStore
+    from gruponos_ext.state.sqlite import SqliteStateStore
 
     directory = Path(tempfile.mkdtemp(prefix="gruponos-infra-test-"))
     return SqliteStateStore(directory / STATE_DB_NAME)

@@ -24,7 +24,7 @@ from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.services.orchestrator import exit_codes
 from gruponos_ext.services.orchestrator.child import OUTPUT_TAIL_LINES, STOP_GRACE_S, ChildRunner
 from gruponos_ext.services.orchestrator.context import GUARD_CONTEXT_ENV
-from gruponos_ext.services.orchestrator.lease import LeaseKeeper
+from gruponos_ext.services.orchestrator.lease import LeasePacer
 from gruponos_ext.services.orchestrator.outcomes import GuardOutcome
 
 if TYPE_CHECKING:
@@ -102,7 +102,11 @@ def run_guarded(
                 preflight_error=preflight.error,
             )
         ttl = orchestrator.lock_ttl
-        lease = LeaseKeeper(orchestrator.store(), job, context_id, ttl) if ttl else None
+        lease = (
+            LeasePacer(orchestrator.store(), job, context_id, ttl, fence=preflight.value.fence)
+            if ttl
+            else None
+        )
         runner.ticker = lease
         attempts = 0
         exit_code = 1

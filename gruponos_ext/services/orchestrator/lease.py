@@ -1,85 +1,57 @@
-"""Keeping a guarded run's lock: lease renewal, and noticing that the lock is lost.
+"""Keeping a guarded run's lock while it runs, and stopping it when the lock is lost.
 
-A lock's lease (``lock_ttl``) is renewed every third of its length while
-guard runs. The lock is *lost* when a renewal finds another owner (or no
-lock: someone broke it), or when renewals keep failing (state database
-unreachable) until the lease would expire before the next try. Either way
-the run no longer holds what keeps a second copy from starting, so guard
-stops it.
+The lease itself (renewal with the fencing number, what counts as lost, how
+long an unreachable store is tolerated) is the state layer's
+:class:`~gruponos_ext.state.lease.LeaseKeeper`. This module only paces it for
+guard's polling loop: a renewal every third of ``lock_ttl`` (at most every
+five minutes), and after a failed renewal a retry within seconds, so a store
+that comes back is noticed before the last lease runs out.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from gruponos_ext.core.errors import GruponosError
-from gruponos_ext.core.logging import get_logger
+from gruponos_ext.state.lease import LeaseKeeper
 from gruponos_ext.state.protocol import StateStore
 
-__all__ = ["LeaseKeeper"]
-
-_log = get_logger(__name__)
+__all__ = ["LeasePacer"]
 
 _MAX_INTERVAL_S = 300.0
 _RETRY_S = 2.0
 
 
-@dataclass
-class LeaseKeeper:
-    """Renews ``job``'s lock for ``context_id``; calling it says whether the lock is lost."""
+class LeasePacer:
+    """Renews ``job``'s lock when due; calling it says whether the lock is lost."""
 
-    store: StateStore
-    job: str
-    context_id: str
-    ttl: float
-    clock: Callable[[], float] = time.monotonic
-    lost_reason: str | None = None
-    _last_ok: float = field(default=0.0, init=False)
-    _next: float = field(default=0.0, init=False)
-
-    def __post_init__(self) -> None:
-        now = self.clock()
-        self._last_ok = now
-        self._next = now + self.interval
-
-    @property
-    def interval(self) -> float:
-        return min(self.ttl / 3.0, _MAX_INTERVAL_S)
+    def __init__(
+        self,
+        store: StateStore,
+        job: str,
+        context_id: str,
+        ttl: float,
+        *,
+        fence: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._keeper = LeaseKeeper(store, job, context_id, ttl, fence=fence, clock=clock)
+        self._clock = clock
+        self._interval = min(self._keeper.interval, _MAX_INTERVAL_S)
+        self._next = clock() + self._interval
+        self.lost_reason: str | None = None
 
     def __call__(self) -> bool:
         """Renew when due; True once the lock is lost (and from then on)."""
         if self.lost_reason is not None:
             return True
-        now = self.clock()
+        now = self._clock()
         if now < self._next:
             return False
-        try:
-            renewed = bool(self.store.refresh_lock(self.job, self.context_id, self.ttl))
-        except GruponosError as exc:
-            _log.warning("run_lock_not_renewed", job=self.job, error=exc.code)
-            if now - self._last_ok + min(self.interval, _RETRY_S) >= self.ttl:
-                self.lost_reason = (
-                    f"its lease could not be renewed for {now - self._last_ok:.0f} s "
-                    f"({exc.message})"
-                )
-                return True
-            self._next = now + min(self.interval, _RETRY_S)
-            return False
-        if not renewed:
-            self.lost_reason = self._taken_by()
-            _log.error("run_lock_lost", job=self.job, context_id=self.context_id)
+        renewal = self._keeper.renew()
+        if not renewal:
+            self.lost_reason = renewal.message
             return True
-        self._last_ok = now
-        self._next = now + self.interval
+        retry = renewal.error is not None
+        self._next = now + (min(self._interval, _RETRY_S) if retry else self._interval)
         return False
-
-    def _taken_by(self) -> str:
-        try:
-            holder = self.store.current_lock(self.job)
-        except GruponosError:
-            holder = None
-        if holder is None:
-            return "its lock was removed (broken by an operator or another process)"
-        return f"its lock is now held by {holder.describe()}"

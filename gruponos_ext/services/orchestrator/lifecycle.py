@@ -159,6 +159,7 @@ class GruponosMeltanoOrchestrator:
         taken = False
         try:
             store = self.store()
+            store.ping()  # a store that is down refuses the run at once (STATE_STORE_ERROR)
             if run_health and self._health is not None:
                 report = self._health().run(tags=["critical"])
                 self._record_health(store, report, job)
@@ -216,6 +217,7 @@ class GruponosMeltanoOrchestrator:
                 workspace,
                 report,
                 reclaimed=acquisition.reclaimed_from is not None,
+                fence=acquisition.lock.fence,
             )
         )
 

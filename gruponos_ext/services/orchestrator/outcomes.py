@@ -20,6 +20,8 @@ class PreflightOutcome:
     workspace: Path | None
     health: HealthReport | None = None
     reclaimed: bool = False
+    fence: int | None = None
+    """The lock's fencing number: renewals by a holder that lost the lock fail."""
 
 
 @dataclass(frozen=True, slots=True)
