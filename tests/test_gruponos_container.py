@@ -236,7 +236,7 @@ def test_only_the_explicit_setting_or_configure_for_testing_selects_the_test_pro
     [
         (
             {},
-            "development (default: neither GRUPONOS_INFRA_ENVIRONMENT nor MELTANO_ENVIRONMENT is set)",
+            "development (default: no Meltano environment)",
         ),
         (
             {"MELTANO_ENVIRONMENT": "stage"},

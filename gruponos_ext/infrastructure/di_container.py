@@ -84,7 +84,7 @@ class ProfileChoice:
         elif self.source.startswith("env:"):
             why = f"from {self.source.removeprefix('env:')}"
         elif self.source == "default":
-            why = "default: neither GRUPONOS_INFRA_ENVIRONMENT nor MELTANO_ENVIRONMENT is set"
+            why = "default: no Meltano environment"
         elif self.source == "argument":
             why = "from the settings given"
         else:
