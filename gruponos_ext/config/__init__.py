@@ -17,15 +17,20 @@ One module per question:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from gruponos_ext._lazy import lazy_exports
 from gruponos_ext.config.errors import SettingIssue, SettingsError
 from gruponos_ext.config.fields import ENV_PREFIX, MASK, env_var_for
-from gruponos_ext.config.meltano import (
-    SETTING_SPECS,
-    SettingSpec,
-    meltano_setting_definitions,
-    unknown_env_vars,
-)
 from gruponos_ext.config.model import GruponosMeltanoSettings
+
+if TYPE_CHECKING:
+    from gruponos_ext.config.meltano import (
+        SETTING_SPECS,
+        SettingSpec,
+        meltano_setting_definitions,
+        unknown_env_vars,
+    )
 
 __all__ = [
     "ENV_PREFIX",
@@ -39,3 +44,8 @@ __all__ = [
     "meltano_setting_definitions",
     "unknown_env_vars",
 ]
+
+# The Meltano view is for the plugin definition and its tests, not for a
+# command's start: it loads on first use.
+_MELTANO_VIEW = ("SETTING_SPECS", "SettingSpec", "meltano_setting_definitions", "unknown_env_vars")
+__getattr__ = lazy_exports(__name__, dict.fromkeys(_MELTANO_VIEW, "gruponos_ext.config.meltano"))

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import re
 import types
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
 from pydantic import Field, SecretStr
 from pydantic.fields import FieldInfo
@@ -94,9 +93,11 @@ _TEXT_FORMATS = {
 }
 
 
-@dataclass(frozen=True)
-class FieldShape:
-    """What one setting's values look like, read from its field."""
+class FieldShape(NamedTuple):
+    """What one setting's values look like, read from its field.
+
+    (A named tuple, not a dataclass: it is built at every start, and costs a third.)
+    """
 
     name: str
     env_var: str

@@ -17,7 +17,6 @@ Nothing here judges a value: that is the model's job.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import SecretStr
@@ -52,17 +51,20 @@ def environment_for_meltano(name: str) -> str:
     return _MELTANO_ENVIRONMENTS.get(name.strip().lower(), "development")
 
 
-@dataclass
 class Collected:
-    """The raw value of every setting that is set, with its source."""
+    """The raw value of every setting that is set, with its source.
 
-    raw: dict[str, object] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    variables: dict[str, str] = field(default_factory=dict)
-    """The variable a value came from, where it is not the setting's own."""
-    unknown: list[SettingIssue] = field(default_factory=list)
-    meltano_environment: str | None = None
-    """The Meltano environment name ``environment`` was derived from, if it was."""
+    ``variables`` names the variable a value came from where it is not the
+    setting's own; ``meltano_environment`` the Meltano environment name
+    ``environment`` was derived from, if it was.
+    """
+
+    def __init__(self) -> None:
+        self.raw: dict[str, object] = {}
+        self.sources: dict[str, str] = {}
+        self.variables: dict[str, str] = {}
+        self.unknown: list[SettingIssue] = []
+        self.meltano_environment: str | None = None
 
     def put(self, name: str, value: object, source: str) -> None:
         self.raw[name] = value

@@ -26,7 +26,7 @@ import dataclasses
 import functools
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from gruponos_ext.core.container import Container
 from gruponos_ext.infrastructure import factories as f
@@ -49,9 +49,8 @@ _PROFILE_BY_ENVIRONMENT: dict[str, Profile] = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class ProfileChoice:
-    """The active service profile and why it is the one.
+class ProfileChoice(NamedTuple):
+    """The active service profile and why it is the one (immutable).
 
     ``source`` is where the settings' ``environment`` came from (as in
     ``describe_sources()``), or the method that chose the profile in code.

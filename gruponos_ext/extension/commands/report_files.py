@@ -10,9 +10,8 @@ directory stops it with exit 2 (see :func:`gruponos_ext.metrics.report_target`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
@@ -22,8 +21,7 @@ __all__ = ["ReportFile", "report_files"]
 _METRICS_DIR = "metrics_dir (GRUPONOS_INFRA_METRICS_DIR)"
 
 
-@dataclass(frozen=True)
-class ReportFile:
+class ReportFile(NamedTuple):
     """One report file: its path and the option or setting it came from."""
 
     path: Path
