@@ -62,8 +62,19 @@ except SystemExit as exc:
 heavy = ("oracledb", "pydantic", "structlog", "yaml", "sqlite3", "smtplib", "urllib.request",
          "http.client", "meltano", "rich")
 print(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules],
+                  "ours": sorted(m for m in sys.modules if m.startswith("gruponos_ext")),
                   "network": events}), file=sys.__stderr__)
 """
+
+# What the CLI module itself is: click, its parameter types and its runtime.
+CLI_ONLY = {
+    "gruponos_ext",
+    "gruponos_ext._lazy",
+    "gruponos_ext.extension",
+    "gruponos_ext.extension.cli",
+    "gruponos_ext.extension.params",
+    "gruponos_ext.extension.runtime",
+}
 
 
 def probe(
@@ -82,6 +93,16 @@ def test_describe_imports_nothing_heavy(extension_cli: ExtensionCli, fmt: str) -
 
     assert report["code"] == 0
     assert report["loaded"] == []
+    assert set(report["ours"]) == CLI_ONLY | {"gruponos_ext.extension.describe"}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["health", "--help"], ["guard", "--help"]])
+def test_help_loads_no_command_behaviour(extension_cli: ExtensionCli, args: list[str]) -> None:
+    report = probe(extension_cli, *args)
+
+    assert report["code"] == 0
+    assert report["loaded"] == []
+    assert set(report["ours"]) == CLI_ONLY  # no handler, no settings, no container
 
 
 def test_validate_never_imports_oracledb_nor_connects_even_fully_configured(

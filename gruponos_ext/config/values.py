@@ -78,30 +78,27 @@ _POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
 # --------------------------------------------------------------------------- scalars
 
 
-def ascii_integer(value: object) -> object:
-    """An integer from ASCII decimal text; other values go on to pydantic, booleans never."""
+def _ascii_decimal(value: object, form: re.Pattern[str], kind: type, noun: str) -> object:
     if isinstance(value, bool):
-        raise ValueError("a boolean is not an integer")
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+        raise ValueError(f"a boolean is not an ASCII decimal {noun}")
     if isinstance(value, str):
         text = value.strip()
-        if not _INTEGER.fullmatch(text):
-            raise ValueError("not an ASCII decimal integer")
-        return int(text)
+        if not form.fullmatch(text):
+            raise ValueError(f"not an ASCII decimal {noun}")
+        return kind(text)
     return value
+
+
+def ascii_integer(value: object) -> object:
+    """An integer from ASCII decimal text; other values go on to pydantic, booleans never."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return _ascii_decimal(value, _INTEGER, int, "integer")
 
 
 def ascii_number(value: object) -> object:
     """A number from ASCII decimal text (``2.5``, ``1e3``); pydantic refuses inf and nan."""
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a number")
-    if isinstance(value, str):
-        text = value.strip()
-        if not _NUMBER.fullmatch(text):
-            raise ValueError("not an ASCII decimal number")
-        return float(text)
-    return value
+    return _ascii_decimal(value, _NUMBER, float, "number")
 
 
 def _boolean(value: object) -> object:

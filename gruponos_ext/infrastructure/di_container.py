@@ -50,7 +50,7 @@ _PROFILE_BY_ENVIRONMENT: dict[str, Profile] = {
 
 
 class ProfileChoice(NamedTuple):
-    """The active service profile and why it is the one (immutable).
+    """The active service profile (``name``) and why it is the one (immutable).
 
     ``source`` is where the settings' ``environment`` came from (as in
     ``describe_sources()``), or the method that chose the profile in code.
@@ -61,7 +61,7 @@ class ProfileChoice(NamedTuple):
     'production (staging, from GRUPONOS_INFRA_ENVIRONMENT)'
     """
 
-    profile: Profile
+    name: Profile
     environment: str
     source: str
     meltano_environment: str | None = None
@@ -88,18 +88,13 @@ class ProfileChoice(NamedTuple):
             why = "from the settings given"
         else:
             why = f"chosen by {self.source}"
-        if self.environment != self.profile:
+        if self.environment != self.name:
             why = f"{self.environment}, {why}"
-        return f"{self.profile} ({why})"
+        return f"{self.name} ({why})"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON reports."""
-        return {
-            "name": self.profile,
-            "environment": self.environment,
-            "source": self.source,
-            "meltano_environment": self.meltano_environment,
-        }
+        """Plain data for JSON reports: the fields by name."""
+        return dict(self._asdict())
 
 
 HealthRunnerFactory = Callable[..., "HealthCheckRunner"]
@@ -145,9 +140,9 @@ class GruponosMeltanoContainer(Container):
             "production": self.register_production_services,
             "development": self.register_development_services,
             "test": self.register_test_services,
-        }[choice.profile]()
+        }[choice.name]()
         self.profile_choice = choice
-        return choice.profile
+        return choice.name
 
     def _register_common(self, profile: Profile) -> GruponosMeltanoSettings:
         settings = self.settings
