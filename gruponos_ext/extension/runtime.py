@@ -17,6 +17,8 @@ click until a command runs.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any, NoReturn
 
 import click
@@ -32,28 +34,26 @@ class OneLineUsageError(click.UsageError):
         click.echo(f"error: {self.format_message().rstrip('.')}{hint}", err=True)
 
 
-def _one_line(error: click.UsageError) -> OneLineUsageError:
-    return OneLineUsageError(error.format_message(), error.ctx)
+@contextmanager
+def _usage_errors_in_one_line() -> Iterator[None]:
+    try:
+        yield
+    except OneLineUsageError:
+        raise
+    except click.UsageError as error:
+        raise OneLineUsageError(error.format_message(), error.ctx) from None
 
 
 class ExtensionGroup(click.Group):
     """The command group: usage errors of any command become one line."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
+        with _usage_errors_in_one_line():
             return super().parse_args(ctx, args)
-        except click.UsageError as error:
-            if isinstance(error, OneLineUsageError):
-                raise
-            raise _one_line(error) from None
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
+        with _usage_errors_in_one_line():
             return super().invoke(ctx)
-        except click.UsageError as error:
-            if isinstance(error, OneLineUsageError):
-                raise
-            raise _one_line(error) from None
 
 
 def _stop(ctx: click.Context, message: str, exit_code: int) -> NoReturn:

@@ -41,14 +41,14 @@ class ReportFile(NamedTuple):
 def _one(
     given: str | None, option: str, settings: GruponosMeltanoSettings, name: str
 ) -> ReportFile | None:
-    from gruponos_ext.metrics import report_target
-
     if given:
         found = ReportFile(Path(given), option)
     elif settings.metrics_dir is not None:
         found = ReportFile(Path(settings.metrics_dir) / name, _METRICS_DIR)
     else:
         return None
+    from gruponos_ext.metrics import report_target
+
     report_target(found.path, source=found.source)  # refuse a FIFO or a device before any work
     return found
 
