@@ -248,11 +248,14 @@ class GruponosMeltanoContainer(Container):
         default_timeout: float | None = None,
         deadline: float | None = None,
         max_check_timeout: float | None = None,
+        isolate: bool = True,
     ) -> HealthCheckRunner:
         """A runner over :meth:`health_checks`, bounded by the health settings.
 
         ``max_check_timeout`` (the CLI's ``--timeout``) caps every check,
-        including those that carry a longer timeout of their own.
+        including those that carry a longer timeout of their own. ``isolate``:
+        run the checks in a child process when this process has one thread
+        (the CLI), so even a check stuck in a GIL-holding call is bounded.
         """
         from gruponos_ext.health.runner import HealthCheckRunner
 
@@ -269,7 +272,8 @@ class GruponosMeltanoContainer(Container):
             checks,
             default_timeout=default_timeout or settings.health_check_timeout,
             deadline=deadline or settings.health_deadline,
-            secrets=settings.secret_values(),
+            redactor=settings.redactor(),
+            isolate=isolate,
         )
 
 
