@@ -195,6 +195,7 @@ def health(
 ) -> int:
     """Run the checks and print the report; record it in the state store."""
     from gruponos_ext.health.model import Status
+    from gruponos_ext.health.overdue_alerts import alert_overdue_jobs
     from gruponos_ext.health.report import render_text, to_ietf_json
 
     container = boot()
@@ -206,6 +207,7 @@ def health(
         else:
             click.echo(render_text(report))
         _record_health(container, report)
+        alert_overdue_jobs(report, _orchestrator(container).alert)
         _write_metrics(
             container, report, json_file=json_file, prom_file=prom_file, document=document
         )

@@ -238,9 +238,30 @@ class GruponosMeltanoContainer(Container):
         found += checks_from_container(self)
         names = {check.name for check in found}
         found += _unconfigured_checks(settings, names)
-        return [
+        tagged = [
             dataclasses.replace(c, tags=c.tags | {"critical"}) if c.critical else c for c in found
         ]
+        # Not tagged critical: preflight runs the critical checks, and a job
+        # must never be refused because it (or another job) is overdue.
+        return [*tagged, self._schedule_freshness_check()]
+
+    def _schedule_freshness_check(self) -> HealthCheck:
+        """``schedules:freshness`` over the project's meltano.yml and the state store."""
+        from gruponos_ext.health.freshness import schedule_freshness_check
+        from gruponos_ext.health.meltano_schedules import read_schedules
+
+        settings = self.settings
+        root = settings.project_root
+        return schedule_freshness_check(
+            functools.partial(read_schedules, root, os.environ.get("MELTANO_ENVIRONMENT"))
+            if root is not None
+            else None,
+            (lambda: self.resolve("state_store")) if "state_store" in self else None,
+            grace=settings.schedule_grace,
+            exclude=settings.schedule_exclude,
+            # Setting proposed to the lead; read defensively until config.py has it.
+            critical_jobs=getattr(settings, "critical_jobs", None) or (),
+        )
 
     def health_runner(
         self,
