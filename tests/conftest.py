@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.support.alerts",
     "tests.support.cli",
     "tests.support.runs",
+    "tests.support.state_stores",
 ]

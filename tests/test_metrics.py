@@ -96,7 +96,7 @@ def test_every_family_has_help_and_type_lines() -> None:
         duration_s=3.0,
     )
     names = {f.name for f in text_string_to_metric_families(text)}
-    assert len(names) == 9
+    assert len(names) == 10
     for name in names:
         assert f"# HELP {name} " in text
         assert f"# TYPE {name} gauge\n" in text
