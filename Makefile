@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest promtool bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) promtool
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# promtool (Debian's prometheus package) tests monitoring/prometheus-rules.yml.
+# Installed when missing, as root with apt-get; elsewhere the rule tests skip
+# with the reason (and fail under CI).
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing promtool (Debian package prometheus)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else \
+	    echo "promtool is missing and cannot be installed here (needs root and apt-get)"; \
+	  fi; }
 
 test: lint typecheck pytest
 
