@@ -157,8 +157,17 @@ def test_a_broken_file_is_one_clear_error_naming_it(
     assert "\n" not in info.value.message
 
 
-def test_a_missing_meltano_yml_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ScheduleSourceError, match=r"cannot read meltano.yml: No such file"):
+def test_a_missing_meltano_yml_is_named_and_marked_missing(tmp_path: Path) -> None:
+    with pytest.raises(ScheduleSourceError, match=r"no meltano.yml in .*: not a Meltano project"):
+        read_schedules(tmp_path)
+    with pytest.raises(ScheduleSourceError) as info:
+        read_schedules(tmp_path)
+    assert info.value.details["reason"] == "missing"
+
+
+def test_an_unreadable_meltano_yml_is_named(tmp_path: Path) -> None:
+    (tmp_path / "meltano.yml").mkdir()
+    with pytest.raises(ScheduleSourceError, match=r"cannot read meltano.yml: Is a directory"):
         read_schedules(tmp_path)
 
 

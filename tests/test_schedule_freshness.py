@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -247,3 +248,20 @@ def test_the_check_skips_without_a_project_or_a_store(state_store: StateStore) -
     assert report.results[0].status is Status.SKIP
     assert "MELTANO_PROJECT_ROOT" in report.results[0].message
     assert no_store.run().status is Status.SKIP
+
+
+def test_no_meltano_yml_skips_and_a_broken_one_fails_naming_it(
+    state_store: StateStore, tmp_path: Path
+) -> None:
+    from gruponos_ext.health.meltano_schedules import read_schedules
+
+    check = schedule_freshness_check(lambda: read_schedules(tmp_path), lambda: state_store)
+    missing = HealthCheckRunner([check]).run().results[0]
+    assert (missing.status, missing.message) == (
+        Status.SKIP,
+        f"no meltano.yml in {tmp_path}: not a Meltano project, so no schedules",
+    )
+    (tmp_path / "meltano.yml").write_text("schedules: [\n")
+    broken = HealthCheckRunner([check]).run().results[0]
+    assert (broken.status, broken.details) == (Status.FAIL, {"code": "SCHEDULES_UNREADABLE"})
+    assert broken.message.startswith("meltano.yml is not valid YAML (line 2)")

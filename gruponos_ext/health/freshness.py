@@ -319,7 +319,9 @@ def schedule_freshness_check(
     ``load_schedules`` reads the project's schedules (``None``: no project
     known, the check skips); ``store`` gives the state store (``None``: not
     configured, the check skips). Both are called when the check runs, so a
-    broken file or database is that check's ``fail``. ``clock`` gives "now"
+    broken file or database is that check's ``fail`` -- except an error whose
+    ``details["reason"]`` is ``"missing"`` (no project file: nothing is
+    scheduled), which skips. ``clock`` gives "now"
     (UTC); tests pass a fixed one.
     """
     excluded = frozenset(exclude)
@@ -347,6 +349,8 @@ def schedule_freshness_check(
                 critical_jobs=critical,
             )
         except GruponosError as exc:
+            if exc.details.get("reason") == "missing":  # not a Meltano project: nothing scheduled
+                return CheckOutcome.skipped(exc.message, component_type="system")
             return CheckOutcome.failed(exc.message, details={"code": exc.code})
         return _outcome(verdicts, locks, now)
 

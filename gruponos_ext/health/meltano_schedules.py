@@ -48,6 +48,11 @@ def _load(path: Path, root: Path) -> Any:
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ScheduleSourceError(
+            f"no {shown} in {root}: not a Meltano project, so no schedules",
+            details={"file": str(shown), "reason": "missing"},
+        ) from exc
     except OSError as exc:
         raise ScheduleSourceError(
             f"cannot read {shown}: {exc.strerror or exc}; the schedules cannot be checked",
@@ -127,7 +132,8 @@ def read_schedules(project_root: Path | str, environment: str | None = None) -> 
     """Every schedule of the project at ``project_root``, in Meltano's order.
 
     Raises :class:`ScheduleSourceError` (code ``SCHEDULES_UNREADABLE``) naming
-    the file at fault. ``environment`` is accepted for the day schedules
+    the file at fault; ``details["reason"]`` is ``"missing"`` when there is no
+    ``meltano.yml`` at all. ``environment`` is accepted for the day schedules
     depend on it (see the module docstring).
     """
     del environment  # Meltano 4.4.1: environments do not change schedules
