@@ -232,7 +232,7 @@ def _schedule_metrics(out: _Exposition, report: HealthReport) -> None:
         locks = result.details.get("locks")
         if not isinstance(schedules, list) or not isinstance(locks, list):
             continue
-        for entry in schedules:
+        for entry in (e for e in schedules if isinstance(e, dict)):
             labels = {"schedule": str(entry.get("schedule")), "job": str(entry.get("job"))}
             out.add(
                 "gruponos_schedule_overdue_seconds",
@@ -261,7 +261,13 @@ def _schedule_metrics(out: _Exposition, report: HealthReport) -> None:
                 value = _numeric(entry.get(key))
                 if value is not None:
                     out.add(name, help_text, labels, value)
-        for lock in locks:
+        _lock_metrics(out, locks)
+
+
+def _lock_metrics(out: _Exposition, locks: list[Any]) -> None:
+    """Age and staleness of every held run lock."""
+    for lock in locks:
+        if isinstance(lock, dict):
             labels = {"job": str(lock.get("job"))}
             out.add(
                 "gruponos_lock_age_seconds",

@@ -97,8 +97,11 @@ def run_isolated(
 
 def _child(run_jobs: RunJobs, selected: Sequence[HealthCheck], deadline: Deadline, fd: int) -> None:
     """The child's whole life: run, stream each result, exit without cleanup handlers."""
-    # The parent decides when to stop waiting; a terminal's Ctrl-C reaches the parent.
+    # The parent decides when to stop waiting; a terminal's Ctrl-C reaches the parent,
+    # which then kills this child. A SIGTERM ends the child as it would any process:
+    # a handler of the parent (guard's forwarding) has nothing to do here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     code = 0
     lock = threading.Lock()  # results come from this thread, start marks from the checks'
 

@@ -41,7 +41,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from gruponos_ext.core.deadline import Deadline, Pending, format_seconds, start
@@ -50,7 +50,7 @@ from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.health.model import CheckOutcome, CheckResult, HealthCheck, HealthReport, Status
 from gruponos_ext.health.outcomes import clean_outcome, outcome_of_exception
-from gruponos_ext.health.stopping import stop_thread
+from gruponos_ext.health.stopping import cancel_stop, stop_thread
 
 __all__ = [
     "DEFAULT_MAX_WORKERS",
@@ -139,7 +139,11 @@ class _Job:
     pending: Pending[CheckOutcome] | None = None
     in_check: bool = False
     """True while the check's own code runs: only then is its thread stopped."""
+    abandoned: bool = False
+    """Set when the runner gives up on it: a check not begun yet then never begins."""
     announce: StartSink | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Makes "is the check's code running?" and "stop it" one step."""
 
 
 class HealthCheckRunner:
@@ -390,20 +394,29 @@ class HealthCheckRunner:
 
     def _work(self, job: _Job, gate: threading.Event | None) -> CheckOutcome:
         """The check's thread: run it, then validate and redact what it gave."""
-        if gate is not None:
-            gate.wait()
-        if job.announce is not None:
-            job.announce(job.index)
-        job.in_check = True
         try:
+            if gate is not None:
+                gate.wait()
+            if job.announce is not None:
+                job.announce(job.index)
+            with job.lock:
+                if job.abandoned:  # given up on before it began: never begin
+                    return CheckOutcome.failed("abandoned before it began")
+                job.in_check = True
             returned: object = job.check.run()
         except BaseException as exc:
             # Even SystemExit or KeyboardInterrupt in a worker thread is the
             # check's failure, not the runner's.
-            job.in_check = False
-            return outcome_of_exception(exc, self._redactor)
-        job.in_check = False
-        return clean_outcome(returned, self._redactor)
+            outcome = outcome_of_exception(exc, self._redactor)
+        else:
+            outcome = clean_outcome(returned, self._redactor)
+        finally:
+            with job.lock:
+                job.in_check = False
+                # A stop placed while the check ran but not raised yet must not
+                # surface later, outside the check's code.
+                cancel_stop()
+        return outcome
 
     def _finished(self, job: _Job, pending: Pending[CheckOutcome]) -> CheckResult:
         try:
@@ -429,8 +442,10 @@ class HealthCheckRunner:
         self, job: _Job, now: float, reason: str, abandoned: list[tuple[_Job, str]]
     ) -> CheckResult:
         """Stop waiting for ``job``, and stop its thread if the check's code still runs."""
-        if job.in_check and job.pending is not None:
-            stop_thread(job.pending.thread)
+        with job.lock:
+            job.abandoned = True
+            if job.in_check and job.pending is not None:
+                stop_thread(job.pending.thread)
         abandoned.append((job, reason))
         return self._abandoned_result(job.check, max(0.0, now - job.started), reason)
 

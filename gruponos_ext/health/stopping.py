@@ -25,10 +25,11 @@ from __future__ import annotations
 import ctypes
 import threading
 
-__all__ = ["CheckAbandoned", "stop_thread"]
+__all__ = ["CheckAbandoned", "cancel_stop", "stop_thread"]
 
+# No argtypes: the same function both places an exception (a class) and, given
+# NULL (None), takes back one not yet raised.
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
-_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 _set_async_exc.restype = ctypes.c_int
 
 
@@ -48,4 +49,14 @@ def stop_thread(thread: threading.Thread) -> bool:
     ident = thread.ident
     if ident is None or not thread.is_alive():
         return False
-    return bool(_set_async_exc(ident, CheckAbandoned) == 1)
+    return bool(_set_async_exc(ctypes.c_ulong(ident), ctypes.py_object(CheckAbandoned)) == 1)
+
+
+def cancel_stop() -> None:
+    """Take back a :class:`CheckAbandoned` placed on the calling thread and not raised yet.
+
+    A check's thread calls it once the check's code is over (under the lock
+    that :func:`stop_thread`'s caller holds), so no stop can surface later in
+    code that is not the check's.
+    """
+    _set_async_exc(ctypes.c_ulong(threading.get_ident()), None)
