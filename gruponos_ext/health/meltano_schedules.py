@@ -58,8 +58,10 @@ def _load(path: Path, root: Path) -> Any:
             f"cannot read {shown}: {exc.strerror or exc}; the schedules cannot be checked",
             details={"file": str(shown)},
         ) from exc
+    # libyaml's loader when PyYAML has it: ten times faster on a large meltano.yml.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
