@@ -206,6 +206,29 @@ def test_meltano_run_of_the_sample_job_succeeds_between_preflight_and_dispose(
     assert not workspaces.exists() or list(workspaces.iterdir()) == []
 
 
+def test_a_real_meltano_run_makes_its_every_minute_schedule_fresh(session: Session) -> None:
+    every_minute = (
+        "schedules:\n"
+        "- name: sample-every-minute\n  interval: '* * * * *'\n  job: sample-jsonl\n"
+        "- name: sample-by-hand\n  interval: '@manual'\n  job: sample-jsonl\n"
+    )
+    with session.edited("\nschedules:\n", "\n" + every_minute):
+        run = session.meltano("run", "sample-jsonl")
+        health = session.invoke("health-json")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert health.returncode == 0, health.stdout + health.stderr
+    (freshness,) = json.loads(health.stdout)["checks"]["schedules:freshness"]
+    schedules = {s["schedule"]: s for s in freshness["details"]["schedules"]}
+    fresh = schedules["sample-every-minute"]
+    assert (fresh["job"], fresh["state"], fresh["status"]) == ("sample-jsonl", "on_time", "pass")
+    assert "sample-by-hand" not in schedules  # @manual is never due
+    assert (
+        "job 'sample-jsonl' (schedule 'sample-every-minute', * * * * *) on time"
+        in (freshness["output"])
+    )
+
+
 # --------------------------------------------------------------------------- failures
 
 

@@ -207,7 +207,7 @@ def health(
         else:
             click.echo(render_text(report))
         _record_health(container, report)
-        alert_overdue_jobs(report, _orchestrator(container).alert)
+        alert_overdue_jobs(report, lambda: _orchestrator(container).alert)
         _write_metrics(
             container, report, json_file=json_file, prom_file=prom_file, document=document
         )

@@ -10,7 +10,7 @@ while the job is still overdue.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from gruponos_ext.health.freshness import CHECK_NAME
@@ -44,9 +44,17 @@ def overdue_schedules(report: HealthReport) -> list[Mapping[str, Any]]:
     return []
 
 
-def alert_overdue_jobs(report: HealthReport, send: AlertSender) -> int:
-    """One alert per overdue schedule in ``report``; how many were handed to ``send``."""
+def alert_overdue_jobs(report: HealthReport, sender: Callable[[], AlertSender]) -> int:
+    """One alert per overdue schedule in ``report``; how many were sent.
+
+    ``sender`` gives the sending function (the orchestrator's ``alert``); it is
+    called only when something is overdue, so a healthy run builds no alert
+    channel at all.
+    """
     overdue = overdue_schedules(report)
+    if not overdue:
+        return 0
+    send = sender()
     for entry in overdue:
         job = str(entry.get("job"))
         send(
