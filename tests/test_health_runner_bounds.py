@@ -233,3 +233,39 @@ def test_isolate_falls_back_to_in_process_when_other_threads_run(
     report = HealthCheckRunner([HealthCheck("where:x", where)], isolate=True).run()
     assert report.results[0].status is Status.PASS
     assert seen  # it ran in this process: a fork beside other threads is not safe
+
+
+PROFILED_SCRIPT = textwrap.dedent(
+    """
+    import cProfile, sys, time
+    from gruponos_ext.health.model import CheckOutcome, HealthCheck
+    from gruponos_ext.health.runner import HealthCheckRunner
+
+    def spin():
+        while True:
+            pass
+
+    checks = [HealthCheck(f"quick:{i}", lambda: CheckOutcome.passed("ok")) for i in range(3)]
+    checks.append(HealthCheck("spin:x", spin, timeout=0.3))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    started = time.monotonic()
+    report = HealthCheckRunner(checks, deadline=3.0).run()
+    profiler.disable()
+    print(round(time.monotonic() - started, 2), [r.status.value for r in report.results])
+    """
+)
+
+
+def test_a_run_under_a_profiler_completes(tmp_path: Path) -> None:
+    # Taking a stop back (SetAsyncExc with NULL) once left the interpreter's
+    # "async exception pending" flag set: under cProfile the runner livelocked.
+    script = tmp_path / "profiled.py"
+    script.write_text(PROFILED_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True
+    )
+    elapsed, statuses = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert float(elapsed) < 3.0
+    assert statuses == "['pass', 'pass', 'pass', 'fail']"
+    assert "Exception in thread" not in done.stderr

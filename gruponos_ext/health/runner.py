@@ -36,6 +36,7 @@ redacted with the configuration's
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -50,7 +51,7 @@ from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.health.model import CheckOutcome, CheckResult, HealthCheck, HealthReport, Status
 from gruponos_ext.health.outcomes import clean_outcome, outcome_of_exception
-from gruponos_ext.health.stopping import cancel_stop, stop_thread
+from gruponos_ext.health.stopping import CheckAbandoned, stop_thread
 
 __all__ = [
     "DEFAULT_MAX_WORKERS",
@@ -141,6 +142,8 @@ class _Job:
     """True while the check's own code runs: only then is its thread stopped."""
     abandoned: bool = False
     """Set when the runner gives up on it: a check not begun yet then never begins."""
+    stop_sent: bool = False
+    """Its thread was asked to raise :class:`CheckAbandoned`."""
     announce: StartSink | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Makes "is the check's code running?" and "stop it" one step."""
@@ -413,9 +416,11 @@ class HealthCheckRunner:
         finally:
             with job.lock:
                 job.in_check = False
-                # A stop placed while the check ran but not raised yet must not
-                # surface later, outside the check's code.
-                cancel_stop()
+            if job.stop_sent:
+                # The stop, if not raised yet in the check's code, is raised here
+                # where it is expected, not later in code that is not the check's.
+                with contextlib.suppress(CheckAbandoned):
+                    _give_pending_exceptions_a_chance()
         return outcome
 
     def _finished(self, job: _Job, pending: Pending[CheckOutcome]) -> CheckResult:
@@ -445,7 +450,7 @@ class HealthCheckRunner:
         with job.lock:
             job.abandoned = True
             if job.in_check and job.pending is not None:
-                stop_thread(job.pending.thread)
+                job.stop_sent = stop_thread(job.pending.thread)
         abandoned.append((job, reason))
         return self._abandoned_result(job.check, max(0.0, now - job.started), reason)
 
@@ -492,6 +497,10 @@ class HealthCheckRunner:
             )
         if lost:
             _log.error("health_results_missing", missing=lost, checks=total)
+
+
+def _give_pending_exceptions_a_chance() -> None:
+    """Nothing: entering a Python function is where a pending stop is raised."""
 
 
 _NOT_STARTED = "%s before the check started"

@@ -18,6 +18,13 @@ What this can and cannot stop:
   expression backtracking over huge text): nothing inside the process can
   interrupt it, and no other thread of the process runs until it returns.
   :mod:`gruponos_ext.health.isolation` bounds such checks from another process.
+
+A stop is only ever placed, never taken back: CPython's way to take one back
+(the same call with ``NULL``) leaves the interpreter's "asynchronous
+exception pending" flag set with nobody to clear it, so every thread of the
+process then takes the slow path at each instruction (and under a profiler
+the runner livelocked). The check's thread instead lets a stop that arrives
+late be raised inside the runner's own ``try`` (see ``HealthCheckRunner._work``).
 """
 
 from __future__ import annotations
@@ -25,11 +32,10 @@ from __future__ import annotations
 import ctypes
 import threading
 
-__all__ = ["CheckAbandoned", "cancel_stop", "stop_thread"]
+__all__ = ["CheckAbandoned", "stop_thread"]
 
-# No argtypes: the same function both places an exception (a class) and, given
-# NULL (None), takes back one not yet raised.
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 _set_async_exc.restype = ctypes.c_int
 
 
@@ -49,14 +55,4 @@ def stop_thread(thread: threading.Thread) -> bool:
     ident = thread.ident
     if ident is None or not thread.is_alive():
         return False
-    return bool(_set_async_exc(ctypes.c_ulong(ident), ctypes.py_object(CheckAbandoned)) == 1)
-
-
-def cancel_stop() -> None:
-    """Take back a :class:`CheckAbandoned` placed on the calling thread and not raised yet.
-
-    A check's thread calls it once the check's code is over (under the lock
-    that :func:`stop_thread`'s caller holds), so no stop can surface later in
-    code that is not the check's.
-    """
-    _set_async_exc(ctypes.c_ulong(threading.get_ident()), None)
+    return bool(_set_async_exc(ident, CheckAbandoned) == 1)

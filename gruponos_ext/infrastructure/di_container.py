@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
     from gruponos_ext.health.model import HealthCheck
     from gruponos_ext.health.runner import HealthCheckRunner
+    from gruponos_ext.state.protocol import StateStore
 
 __all__ = ["GruponosMeltanoContainer", "Profile"]
 
@@ -256,12 +257,28 @@ class GruponosMeltanoContainer(Container):
             functools.partial(read_schedules, root, os.environ.get("MELTANO_ENVIRONMENT"))
             if root is not None
             else None,
-            (lambda: self.resolve("state_store")) if "state_store" in self else None,
+            self._state_store_getter(),
             grace=settings.schedule_grace,
             exclude=settings.schedule_exclude,
             # Setting proposed to the lead; read defensively until config.py has it.
             critical_jobs=getattr(settings, "critical_jobs", None) or (),
         )
+
+    def _state_store_getter(self) -> Callable[[], StateStore] | None:
+        """The state store for a check, resolved now when it can be.
+
+        Resolved here, before the checks run (maybe in a child process), the
+        store's module is loaded once: the report is recorded in the same
+        store afterwards. A store that cannot be created is the check's
+        failure, when it runs.
+        """
+        if "state_store" not in self:
+            return None
+        resolved = self.try_resolve("state_store")
+        if resolved.success:
+            store = resolved.value
+            return lambda: store
+        return lambda: self.resolve("state_store")
 
     def health_runner(
         self,
