@@ -1,4 +1,4 @@
-"""Cron rules agree with Meltano's, and due times with cron's own definition.
+"""Cron rules agree with Meltano's, and due times with croniter's and cron's own definition.
 
 Meltano 4.4.1 decides which intervals exist (``meltano.core.schedule``:
 ``is_valid_cron``, the aliases of ``CRON_INTERVALS`` and ``cron_interval``)
@@ -7,10 +7,10 @@ or the system's cron). So:
 
 * validity and aliases are compared with Meltano's own functions, over
   thousands of generated expressions;
-* due times are compared with an independent oracle written here from the
-  cron definition (fields expanded to sets; a restricted day-of-month and
-  day-of-week match either, as Vixie cron and croniter do), walking minute by
-  minute over many expressions and reference times.
+* due times are compared with croniter (what Airflow schedules by) over
+  thousands of generated expressions and several reference times, and with
+  an independent oracle written here from the cron definition for common
+  expressions.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from meltano.core.schedule import CRON_INTERVALS, JobSchedule, is_valid_cron
 
+from gruponos_ext.health.cron import CronError, CronExpression
 from gruponos_ext.health.schedules import (
     ALIASES,
     UNSCHEDULED,
@@ -129,6 +130,81 @@ def test_aliases_mean_what_meltano_says(alias: str) -> None:
 def test_our_alias_table_is_meltanos() -> None:
     assert {k: v for k, v in CRON_INTERVALS.items() if v is not None} == ALIASES
     assert {k for k, v in CRON_INTERVALS.items() if v is None} == UNSCHEDULED
+
+
+# -- due times: croniter as the oracle ------------------------------------------------
+
+CRONITER_REFERENCES = [
+    datetime(2024, 1, 1, 0, 0, tzinfo=UTC),
+    datetime(2024, 2, 29, 12, 34, 56, tzinfo=UTC),
+    datetime(2024, 5, 15, 12, 0, tzinfo=UTC),
+    datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC),
+    datetime(2025, 7, 15, 6, 7, 8, tzinfo=UTC),
+]
+
+
+def croniter_latest(expression: str, at: datetime) -> datetime | str:
+    from croniter import croniter
+
+    try:
+        found = croniter(expression, at + timedelta(microseconds=1)).get_prev(datetime)
+    except Exception as exc:
+        return type(exc).__name__
+    assert isinstance(found, datetime)
+    return found
+
+
+def croniter_next(expression: str, after: datetime) -> datetime | str:
+    from croniter import croniter
+
+    try:
+        found = croniter(expression, after).get_next(datetime)
+    except Exception as exc:
+        return type(exc).__name__
+    assert isinstance(found, datetime)
+    return found
+
+
+@pytest.mark.parametrize("seed", [12, 99])
+def test_due_times_agree_with_croniter_over_generated_expressions(seed: int) -> None:
+    # Only expressions both accept: croniter's readings of wrapping ranges
+    # (fri-mon, 30-2), "a-a", "a/n", "L" and full day fields included.
+    expressions = [e for e in generated_expressions(3000, seed=seed) if ours_valid(e)]
+    assert len(expressions) > 1000
+    disagreements = []
+    for expression in expressions:
+        parsed = CronExpression.parse(expression)
+        for reference in CRONITER_REFERENCES:
+            try:
+                ours: datetime | str = parsed.latest(reference)
+                following: datetime | str = parsed.next_after(reference)
+            except CronError:
+                ours = following = "CroniterBadDateError"
+            expected = (
+                croniter_latest(expression, reference),
+                croniter_next(expression, reference),
+            )
+            if (ours, following) != expected:
+                disagreements.append((expression, reference.isoformat(), expected, ours))
+                break
+    assert disagreements == []
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "0 0 * * fri-mon", "0 23-1 * * *", "0 0 30-2 * *", "0 0 28-3/2 * *", "5-5 * * * *",
+        "5-5/2 * * * *", "0 0 * * 7-1", "0 0 * * 0-7", "0 0 * * 3-7", "0 0 * * 7/2",
+        "0 0 10/5 * *", "0 0 L * *", "0 0 1-L * *", "0 0 5-L/2 * *", "0 0 L,15 * *",
+        "0 0 L * 7", "0 0 */10 * *", "*/5 * */10 */3 0-7", "0 0 15 * 0-6", "0 0 1-31 * */2",
+        "0 0 * nov-feb/2 *", "0 0 * * mon-fri/2", "*/90 * * * *", "0 0 31 * *", "0 0 29 2 *",
+    ],
+)  # fmt: skip
+def test_croniters_readings_of_odd_forms_are_kept(expression: str) -> None:
+    parsed = CronExpression.parse(expression)
+    for reference in CRONITER_REFERENCES:
+        assert parsed.latest(reference) == croniter_latest(expression, reference)
+        assert parsed.next_after(reference) == croniter_next(expression, reference)
 
 
 # -- due times: an oracle from the cron definition --------------------------------------

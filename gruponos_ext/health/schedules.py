@@ -15,8 +15,8 @@ Rules, as Meltano 4.4.1 has them (``meltano.core.schedule``):
   any case, no ``#`` (nth weekday) and no ``W`` (nearest weekday);
 * Meltano itself never computes due times: the orchestrator that runs the
   schedules does (Airflow with croniter, or the system's cron). Due times
-  here come from croniter, in UTC, with cron's rule that a restricted
-  day-of-month and day-of-week match either.
+  here come from :mod:`gruponos_ext.health.cron`, in UTC, which answers as
+  croniter does (a parity test compares them).
 
 >>> cron_of("@hourly"), cron_of("@manual"), cron_of("*/15 * * * *")
 ('0 * * * *', None, '*/15 * * * *')
@@ -27,15 +27,12 @@ Rules, as Meltano 4.4.1 has them (``meltano.core.schedule``):
 
 from __future__ import annotations
 
-import re
+import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from gruponos_ext.core.errors import GruponosError
-
-if TYPE_CHECKING:
-    from croniter import croniter
+from gruponos_ext.health.cron import CronError, CronExpression
 
 __all__ = [
     "ALIASES",
@@ -61,10 +58,6 @@ ALIASES: dict[str, str] = {
 
 UNSCHEDULED = frozenset({"@once", "@manual", "@none"})
 """Intervals that never make a schedule due."""
-
-_EPSILON = timedelta(microseconds=1)
-# croniter knows "nth weekday" (5#3) and "nearest weekday" (15W, LW); Meltano refuses both.
-_UNSUPPORTED = re.compile(r"#|[0-9l]w", re.IGNORECASE)
 
 
 class InvalidScheduleError(GruponosError):
@@ -116,24 +109,26 @@ def cron_of(interval: str | None) -> str | None:
     return expression
 
 
-def _valid(expression: str) -> bool:
-    from croniter import croniter
-
-    fields = expression.split()
-    if len(fields) != 5 or any(_UNSUPPORTED.search(f) for f in fields):
-        return False
+def _parsed(cron: str) -> CronExpression:
     try:
-        return bool(croniter.is_valid(expression))
-    except Exception:  # croniter raises a few kinds for odd input; all mean "not valid"
+        return _compiled(cron)
+    except CronError as exc:
+        raise InvalidScheduleError(
+            f"cron expression {cron!r}: {exc}", details={"cron": cron}
+        ) from exc
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(cron: str) -> CronExpression:
+    return CronExpression.parse(cron)
+
+
+def _valid(expression: str) -> bool:
+    try:
+        _compiled(expression)
+    except CronError:
         return False
-
-
-def _iterator(cron: str, start: datetime) -> croniter:
-    from croniter import croniter
-
-    if start.tzinfo is None:
-        raise ValueError("due times are computed from aware datetimes (UTC)")
-    return croniter(cron, start.astimezone(timezone.utc))
+    return True
 
 
 def latest_due(cron: str, at: datetime) -> datetime:
@@ -142,26 +137,18 @@ def latest_due(cron: str, at: datetime) -> datetime:
     Raises :class:`InvalidScheduleError` for an expression that is never due
     (``0 0 31 2 *``).
     """
-    return _step(cron, at + _EPSILON, forward=False)
+    try:
+        return _parsed(cron).latest(at)
+    except CronError as exc:
+        raise InvalidScheduleError(f"cron expression {cron!r} is never due (no such date)") from exc
 
 
 def next_due(cron: str, after: datetime) -> datetime:
     """The first time strictly after ``after`` that ``cron`` is due (UTC)."""
-    return _step(cron, after, forward=True)
-
-
-def _step(cron: str, start: datetime, *, forward: bool) -> datetime:
-    from croniter import CroniterError
-
-    iterator = _iterator(cron, start)
     try:
-        found = iterator.get_next(datetime) if forward else iterator.get_prev(datetime)
-    except CroniterError as exc:
-        raise InvalidScheduleError(
-            f"cron expression {cron!r} is never due (no such date)", details={"cron": cron}
-        ) from exc
-    assert isinstance(found, datetime)
-    return found.astimezone(timezone.utc)
+        return _parsed(cron).next_after(after)
+    except CronError as exc:
+        raise InvalidScheduleError(f"cron expression {cron!r} is never due (no such date)") from exc
 
 
 def count_due(cron: str, after: datetime, until: datetime, *, limit: int = 1000) -> int:
