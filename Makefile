@@ -47,15 +47,21 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Debian packages the tests use: PostgreSQL's server binaries (a throw-away server
-# per test session) and libfaketime (a worker whose clock is off). Installed when
-# missing and we are root (CI); otherwise the tests that need them say why they skip.
+# per test session), libfaketime (a worker whose clock is off), promtool (package
+# prometheus: the alerting rules) and chromium (the status page in a real browser).
+# Installed when missing and we are root (CI); otherwise the tests that need them
+# say why they skip (and fail under CI).
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v faketime >/dev/null 2>&1 || missing="$$missing faketime"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	    echo "installing Debian packages the tests use:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else \
 	    echo "missing system packages:$$missing (as root: apt-get install$$missing)"; \
 	  fi; \

@@ -3,7 +3,12 @@
 Targets:
 - 50 checks that each take 200 ms finish in under 0.5 s in all;
 - 50 fast checks plus one that never returns (timeout 1 s): the report is out
-  within 1.3 s.
+  within 1.3 s;
+- computing checks (issue 9): 4 or 16 busy loops, and 5,000 checks polling
+  with 10 ms sleeps (timeout 2 s, deadline 5 s), return by the deadline
+  (before: 8-10 s, 44 s, never);
+- the isolated runner (a forked child, what the CLI uses) against the
+  in-process one on 50 fast checks: the cost of the fork, no target.
 
 Each scenario runs ``--repeat`` times; the median is judged against the
 target (the worst run is shown too). Exit status 1 when a target is missed.
@@ -75,6 +80,36 @@ def _fast_plus_hung() -> HealthCheckRunner:
     return HealthCheckRunner(checks)
 
 
+def _busy() -> CheckOutcome:
+    while True:
+        pass
+
+
+def _polling() -> CheckOutcome:
+    while True:
+        time.sleep(0.01)
+
+
+def _computing(count: int, run: Callable[[], CheckOutcome]) -> Callable[[], HealthCheckRunner]:
+    def build() -> HealthCheckRunner:
+        checks = [HealthCheck(f"cpu:{i}", run, timeout=2.0) for i in range(count)]
+        return HealthCheckRunner(checks, deadline=5.0)
+
+    return build
+
+
+def _fast_50(isolate: bool) -> Callable[[], HealthCheckRunner]:
+    def build() -> HealthCheckRunner:
+        checks = [HealthCheck(f"fast:{i}", _fast) for i in range(50)]
+        return HealthCheckRunner(checks, isolate=isolate)
+
+    return build
+
+
+def _all_failed(report: HealthReport) -> bool:
+    return report.status is Status.FAIL and not report.by_status(Status.PASS)
+
+
 def _noop_200() -> HealthCheckRunner:
     return HealthCheckRunner([HealthCheck(f"noop:{i}", _fast) for i in range(200)])
 
@@ -97,6 +132,13 @@ def _all_pass(report: HealthReport) -> bool:
 
 
 SCENARIOS = (
+    # Isolation first: it forks only while the process has one thread, and the
+    # hung check below leaves one behind for good.
+    Scenario("50 fast checks, in-process", _fast_50(False), None, _all_pass),
+    Scenario("50 fast checks, isolated (fork)", _fast_50(True), None, _all_pass),
+    Scenario("4 busy checks (t 2 s, deadline 5 s)", _computing(4, _busy), 2.5, _all_failed),
+    Scenario("16 busy checks (t 2 s, deadline 5 s)", _computing(16, _busy), 2.5, _all_failed),
+    Scenario("5,000 polling checks (t 2, dl 5 s)", _computing(5000, _polling), 5.5, _all_failed),
     Scenario("50 checks x 200 ms", _sleepers, 0.5, _all_pass_sleepers),
     Scenario("50 fast + 1 hung (timeout 1 s)", _fast_plus_hung, 1.3, _only_hung_failed),
     Scenario("200 no-op checks (overhead, no target)", _noop_200, None, _all_pass),

@@ -29,7 +29,23 @@ files of several jobs can sit in one collector directory without clashing):
 ``gruponos_job_last_run_exit_code{job}``        the run's exit code
 ``gruponos_job_last_run_duration_seconds``      per ``job``
 ``gruponos_job_last_success_timestamp_seconds`` per ``job`` (Unix time)
+``gruponos_health_check_critical{check}``       1 when a failure of the check fails
+                                                the whole health status
 ==============================================  =====================================
+
+From ``schedules:freshness`` (health files only, i.e. without a ``job``), per
+schedule (labels ``schedule``, ``job``):
+
+=====================================================  ==============================
+``gruponos_schedule_overdue_seconds``                  seconds since the first missed
+                                                       due time; 0 when not overdue
+``gruponos_schedule_interval_seconds``                 the schedule's interval
+``gruponos_schedule_last_success_timestamp_seconds``   start of the job's last success
+``gruponos_schedule_critical``                         1 when the job is critical
+``gruponos_lock_age_seconds{job}``                     age of each held run lock
+``gruponos_lock_stale{job}``                           1 when the store deems the lock
+                                                       stale (its run is gone/expired)
+=====================================================  ==============================
 
 Statuses are "one-hot" (one series per possible status, the current one 1):
 an alert rule reads ``gruponos_health_check_status{status="fail"} == 1``
@@ -276,6 +292,70 @@ class _Exposition:
         return "\n".join(lines) + "\n" if lines else ""
 
 
+def _numeric(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _schedule_metrics(out: _Exposition, report: HealthReport) -> None:
+    """Per-schedule and per-lock gauges from the ``schedules:freshness`` result's details."""
+    for result in report.results:
+        schedules = result.details.get("schedules")
+        locks = result.details.get("locks")
+        if not isinstance(schedules, list) or not isinstance(locks, list):
+            continue
+        for entry in (e for e in schedules if isinstance(e, dict)):
+            labels = {"schedule": str(entry.get("schedule")), "job": str(entry.get("job"))}
+            out.add(
+                "gruponos_schedule_overdue_seconds",
+                "Seconds since the first due time the job missed; 0 when it is not overdue.",
+                labels,
+                _numeric(entry.get("overdue_s")) or 0.0,
+            )
+            out.add(
+                "gruponos_schedule_critical",
+                "1 when the schedule's job is critical (an overdue run fails the health check).",
+                labels,
+                1 if entry.get("critical") else 0,
+            )
+            for key, name, help_text in (
+                (
+                    "interval_s",
+                    "gruponos_schedule_interval_seconds",
+                    "The schedule's interval in seconds.",
+                ),
+                (
+                    "last_success_ts",
+                    "gruponos_schedule_last_success_timestamp_seconds",
+                    "When the job's last successful run started, in seconds since the epoch.",
+                ),
+            ):
+                value = _numeric(entry.get(key))
+                if value is not None:
+                    out.add(name, help_text, labels, value)
+        _lock_metrics(out, locks)
+
+
+def _lock_metrics(out: _Exposition, locks: list[Any]) -> None:
+    """Age and staleness of every held run lock."""
+    for lock in locks:
+        if isinstance(lock, dict):
+            labels = {"job": str(lock.get("job"))}
+            out.add(
+                "gruponos_lock_age_seconds",
+                "Seconds since the job's run lock was taken.",
+                labels,
+                _numeric(lock.get("age_s")) or 0.0,
+            )
+            out.add(
+                "gruponos_lock_stale",
+                "1 when the store deems the lock stale (its run is gone or its lease expired).",
+                labels,
+                1 if lock.get("stale") else 0,
+            )
+
+
 def render_prometheus(
     report: HealthReport | None,
     *,
@@ -330,6 +410,15 @@ def render_prometheus(
                 {**base, "check": result.name},
                 result.duration_s,
             )
+        for result in report.results:
+            out.add(
+                "gruponos_health_check_critical",
+                "1 when a failure of this check fails the overall health status.",
+                {**base, "check": result.name},
+                1 if result.critical else 0,
+            )
+        if job is None:
+            _schedule_metrics(out, report)
     if job is not None:
         labels = {"job": job}
         if run_status is not None:

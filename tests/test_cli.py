@@ -22,7 +22,14 @@ import pytest
 import yaml
 
 from gruponos_ext.extension.cli import cli
-from tests.support.cli import TRACEBACK, InProcessCli, health_json, only_line, oracle_env
+from tests.support.cli import (
+    NOT_SCHEDULED,
+    TRACEBACK,
+    InProcessCli,
+    health_json,
+    only_line,
+    oracle_env,
+)
 from tests.support.net import HttpTestServer, SilentListener
 
 PLANTED = "S3cr3t-Planted-Pw-9431"
@@ -38,6 +45,7 @@ LOCAL_CHECKS = {
     "circuit_breakers:state",
     "oracle:connection",
     "wms_api:reachability",
+    "schedules:freshness",
 }
 
 
@@ -210,11 +218,11 @@ def test_every_invalid_setting_is_named_at_once_and_a_bad_secret_is_not_echoed(
 def test_health_passes_on_local_defaults_and_json_is_ietf_health(
     in_process_cli: InProcessCli,
 ) -> None:
-    text = in_process_cli.run("health")
-    as_json = in_process_cli.run("health", "--format", "json")
+    text = in_process_cli.run("health", env=NOT_SCHEDULED)
+    as_json = in_process_cli.run("health", "--format", "json", env=NOT_SCHEDULED)
 
     assert text.returncode == 0, text.stdout + text.stderr
-    assert text.stdout.rstrip().splitlines()[-1].startswith("PASS: 8 checks")
+    assert text.stdout.rstrip().splitlines()[-1].startswith("PASS: 9 checks")
     assert as_json.returncode == 0, as_json.stderr
     document = health_json(as_json.stdout)
     assert document["status"] == "pass"
@@ -333,7 +341,7 @@ def test_json_and_prometheus_files_are_written_and_parse(in_process_cli: InProce
     json_file, prom_file = out / "health.json", out / "health.prom"
 
     result = in_process_cli.run(
-        "health", "--json-file", str(json_file), "--prom-file", str(prom_file)
+        "health", "--json-file", str(json_file), "--prom-file", str(prom_file), env=NOT_SCHEDULED
     )
 
     assert result.returncode == 0, result.stderr
@@ -347,7 +355,7 @@ def test_json_and_prometheus_files_are_written_and_parse(in_process_cli: InProce
 
 
 def test_health_is_recorded_in_history(in_process_cli: InProcessCli) -> None:
-    assert in_process_cli.run("health").returncode == 0
+    assert in_process_cli.run("health", env=NOT_SCHEDULED).returncode == 0
 
     history = in_process_cli.run("history", "--format", "json")
 
@@ -780,7 +788,7 @@ def test_health_reports_follow_a_symlink_into_its_directory(
     link = tmp_path / "health.json"
     link.symlink_to(real)
 
-    result = in_process_cli.run("health", "--json-file", str(link))
+    result = in_process_cli.run("health", "--json-file", str(link), env=NOT_SCHEDULED)
 
     assert result.returncode == 0, result.stderr
     assert link.is_symlink()

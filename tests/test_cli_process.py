@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.cli import (
     CLI_BIN,
+    NOT_SCHEDULED,
     TRACEBACK,
     ExtensionCli,
     health_json,
@@ -163,7 +164,7 @@ def test_logs_go_to_stderr_as_json_with_meltano_log_json(extension_cli: Extensio
         "health",
         "--format",
         "json",
-        env={"LOG_LEVEL": "info", "MELTANO_LOG_JSON": "true"},
+        env={"LOG_LEVEL": "info", "MELTANO_LOG_JSON": "true", **NOT_SCHEDULED},
     )
 
     assert result.returncode == 0, result.stderr

@@ -156,15 +156,26 @@ def test_invoke_validate_passes_and_meltano_test_runs_it(session: Session) -> No
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
-def test_invoke_health_passes_on_local_defaults_and_json_parses(session: Session) -> None:
+def test_invoke_health_succeeds_on_local_defaults_and_json_parses(session: Session) -> None:
     text = session.invoke("health")
     as_json = session.invoke("health-json")
 
     assert text.returncode == 0, text.stdout + text.stderr
-    assert re.search(r"^PASS: 8 checks", text.stdout, flags=re.MULTILINE)
+    # Everything passes but schedules:freshness: the bundled wms-* schedules never ran here.
+    assert re.search(r"^WARN: 9 checks \(\d pass, 1 warn, 0 fail", text.stdout, flags=re.MULTILINE)
     assert as_json.returncode == 0, as_json.stderr
     document = json.loads(as_json.stdout)
-    assert document["status"] == "pass"
+    assert document["status"] == "warn"
+    (freshness,) = document["checks"]["schedules:freshness"]
+    assert freshness["status"] == "warn"
+    assert (
+        "job 'wms-incremental' (schedule 'wms-incremental-hourly', @hourly): no successful "
+        "run recorded" in freshness["output"]
+    )
+    others = {
+        k: v[0]["status"] for k, v in document["checks"].items() if k != "schedules:freshness"
+    }
+    assert set(others.values()) == {"pass"}
     # Meltano exported MELTANO_DATABASE_URI, so the system database was really checked.
     meltano_db = document["checks"]["meltano_db:integrity"][0]
     assert meltano_db["status"] == "pass" and not meltano_db.get("skipped")
@@ -197,6 +208,29 @@ def test_meltano_run_of_the_sample_job_succeeds_between_preflight_and_dispose(
     assert recorded["locks"] == []
     workspaces = project.root / ".meltano" / "gruponos-infra" / "runs"
     assert not workspaces.exists() or list(workspaces.iterdir()) == []
+
+
+def test_a_real_meltano_run_makes_its_every_minute_schedule_fresh(session: Session) -> None:
+    every_minute = (
+        "schedules:\n"
+        "- name: sample-every-minute\n  interval: '* * * * *'\n  job: sample-jsonl\n"
+        "- name: sample-by-hand\n  interval: '@manual'\n  job: sample-jsonl\n"
+    )
+    with session.edited("\nschedules:\n", "\n" + every_minute):
+        run = session.meltano("run", "sample-jsonl")
+        health = session.invoke("health-json")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert health.returncode == 0, health.stdout + health.stderr
+    (freshness,) = json.loads(health.stdout)["checks"]["schedules:freshness"]
+    schedules = {s["schedule"]: s for s in freshness["details"]["schedules"]}
+    fresh = schedules["sample-every-minute"]
+    assert (fresh["job"], fresh["state"], fresh["status"]) == ("sample-jsonl", "on_time", "pass")
+    assert "sample-by-hand" not in schedules  # @manual is never due
+    assert fresh["message"].startswith(
+        "job 'sample-jsonl' (schedule 'sample-every-minute', * * * * *) on time: last success "
+        "started "
+    )
 
 
 # --------------------------------------------------------------------------- failures
@@ -244,7 +278,7 @@ def test_oracle_at_a_closed_port_fails_health_with_cannot_reach(
     line = next(ln for ln in result.stdout.splitlines() if "oracle:connection" in ln)
     assert re.match(r"^FAIL\s+oracle:connection\s", line), line
     assert f"cannot reach Oracle at 127.0.0.1:{closed_port}: connection refused" in line
-    assert re.search(r"^FAIL: 8 checks", result.stdout, flags=re.MULTILINE)
+    assert re.search(r"^FAIL: 9 checks", result.stdout, flags=re.MULTILINE)
 
 
 def test_oracle_listener_that_never_answers_fails_within_the_connect_timeout(

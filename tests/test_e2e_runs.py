@@ -379,7 +379,15 @@ def test_health_prom_file_from_meltano_invoke_parses(
     assert statuses[(("check", "meltano_db:integrity"), ("status", "pass"))] == 1
     checks = {dict(labels)["check"] for labels in statuses}
     assert {dict(k)["check"] for k in samples["gruponos_health_check_duration_seconds"]} == checks
-    assert samples["gruponos_health_status"][(("status", "pass"),)] == 1
+    # Only schedules:freshness warns: the bundled wms-* schedules never ran in this project.
+    assert samples["gruponos_health_status"][(("status", "warn"),)] == 1
+    assert statuses[(("check", "schedules:freshness"), ("status", "warn"))] == 1
+    assert {
+        dict(k)["check"] for k, v in statuses.items() if v == 1 and ("status", "warn") in k
+    } == {"schedules:freshness"}
+    hourly = (("job", "wms-incremental"), ("schedule", "wms-incremental-hourly"))
+    assert samples["gruponos_schedule_interval_seconds"][hourly] == 3600
+    assert samples["gruponos_schedule_overdue_seconds"][hourly] == 0  # never ran: not overdue
     assert abs(samples["gruponos_health_timestamp_seconds"][()] - time.time()) < 300
     assert sorted(p.name for p in prom.parent.iterdir()) == ["health.prom"]
 

@@ -14,12 +14,14 @@ import pytest
 from structlog.testing import capture_logs
 
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.redaction import Redactor, redact
 from gruponos_ext.health.model import CheckOutcome, HealthCheck, Status
 from gruponos_ext.health.report import render_json, render_text
 from gruponos_ext.health.runner import (
     DuplicateCheckError,
     HealthCheckRunner,
     UnknownCheckError,
+    describe_exception,
     sanitise,
 )
 
@@ -199,7 +201,7 @@ def test_known_secrets_are_scrubbed_from_messages_and_string_observed_values() -
         observed_value=f"v-{SECRET}",
         details={"endpoint": f"https://u:{SECRET}@wms.example", "n": 3},
     )
-    report = HealthCheckRunner([check("api:x", leaky)], secrets=[SECRET]).run()
+    report = HealthCheckRunner([check("api:x", leaky)], redactor=Redactor.of([SECRET])).run()
     result = report.results[0]
     assert result.message == "server said ***\nsecond line"
     assert result.observed_value == "v-***"
@@ -244,14 +246,20 @@ def test_system_exit_inside_a_check_is_that_checks_failure() -> None:
         ("mail to ops@example.com", "mail to ops@example.com"),
     ],
 )
-def test_sanitise_removes_credentials_and_keeps_the_rest(text: str, expected: str) -> None:
-    assert sanitise(text) == expected
+def test_redaction_removes_credentials_and_keeps_the_rest(text: str, expected: str) -> None:
+    assert redact(text) == expected
 
 
-def test_sanitise_removes_known_secret_values_longest_first() -> None:
-    assert sanitise("tokens abc and abcdef", secrets=["abc", "abcdef", ""]) == (
-        "tokens *** and ***"
-    )
+def test_redaction_removes_known_secret_values_longest_first() -> None:
+    assert redact("tokens abc and abcdef", secrets=["abc", "abcdef", ""]) == "tokens *** and ***"
+
+
+def test_deprecated_sanitise_helpers_are_the_core_redaction() -> None:
+    text = "login postgresql://etl:hunter2@db/x with token=abcdef123"
+    assert sanitise(text, ["hunter2"]) == redact(text, ["hunter2"])
+    exc = ConnectionError(text)
+    assert describe_exception(exc, ["hunter2"]) == Redactor.of(["hunter2"]).exception(exc)
+    assert "hunter2" not in describe_exception(exc, ["hunter2"])
 
 
 # -- aggregation -------------------------------------------------------------------
@@ -365,3 +373,67 @@ def test_empty_runner_reports_pass_with_no_results() -> None:
 def test_invalid_runner_configuration_is_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         HealthCheckRunner(**kwargs)  # type: ignore[arg-type]
+
+
+# -- bad return values -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [
+        (
+            CheckOutcome("pass", "looks fine"),  # type: ignore[arg-type]
+            "check returned status 'pass' (str), expected a Status such as Status.PASS",
+        ),
+        (
+            CheckOutcome("ok", "x"),  # type: ignore[arg-type]
+            "check returned status 'ok' (str), expected a Status such as Status.PASS",
+        ),
+        (
+            CheckOutcome(Status.PASS, None),
+            "check returned a message of type NoneType, expected str",
+        ),  # type: ignore[arg-type]
+        (
+            CheckOutcome(Status.PASS, "x", details=None),  # type: ignore[arg-type]
+            "check returned details of type NoneType, expected a mapping",
+        ),
+        (
+            CheckOutcome(Status.PASS, "x", observed_value=float("nan")),
+            "check returned the observed value nan, expected a finite number",
+        ),
+        (
+            CheckOutcome(Status.PASS, "x", observed_value=object()),  # type: ignore[arg-type]
+            "check returned an observed value of type object, expected a number, text or bool",
+        ),
+        (
+            CheckOutcome(Status.PASS, "x", observed_unit=5),  # type: ignore[arg-type]
+            "check returned observed_unit of type int, expected str",
+        ),
+        (None, "check returned NoneType, expected CheckOutcome"),
+        ("pass", "check returned str, expected CheckOutcome"),
+    ],
+)
+def test_a_bad_return_value_is_that_checks_fail_and_the_run_goes_on(
+    returned: object, message: str
+) -> None:
+    report = HealthCheckRunner(
+        [check("bad:x", lambda: returned), check("good:y")]  # type: ignore[arg-type,return-value]
+    ).run()
+    bad, good = report.results
+    assert (bad.status, bad.message) == (Status.FAIL, message)
+    assert good.status is Status.PASS
+    assert report.status is Status.FAIL
+    render_text(report)
+    render_json(report)
+
+
+def test_checks_that_cannot_get_a_thread_fail_and_the_run_still_reports() -> None:
+    # A real refusal: no thread can get a stack this size ("can't start new thread").
+    previous = threading.stack_size(2**45)
+    try:
+        report = HealthCheckRunner([check("nothread:x"), check("nothread:y")]).run()
+    finally:
+        threading.stack_size(previous)
+    assert [(r.status, r.message) for r in report.results] == [
+        (Status.FAIL, "check not started: can't start new thread"),
+    ] * 2

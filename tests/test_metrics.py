@@ -96,7 +96,7 @@ def test_every_family_has_help_and_type_lines() -> None:
         duration_s=3.0,
     )
     names = {f.name for f in text_string_to_metric_families(text)}
-    assert len(names) == 9
+    assert len(names) == 10
     for name in names:
         assert f"# HELP {name} " in text
         assert f"# TYPE {name} gauge\n" in text
@@ -391,3 +391,66 @@ def test_a_directory_or_a_link_loop_is_refused(tmp_path: Path, kind: str) -> Non
 
     assert info.value.exit_code == 2
     assert ("a directory" if kind == "directory" else "a symbolic link loop") in str(info.value)
+
+
+# -- schedules, locks, check criticality ----------------------------------------------
+
+
+def freshness_report(any_store: Any) -> HealthReport:
+    """A real schedules:freshness result: one overdue critical job, one on time, one never run."""
+    from datetime import timedelta
+
+    from gruponos_ext.health.freshness import schedule_freshness_check
+    from gruponos_ext.health.runner import HealthCheckRunner
+    from gruponos_ext.health.schedules import ScheduleSpec
+    from gruponos_ext.state.model import LockOwner
+
+    now = datetime(2024, 5, 1, 11, 20, tzinfo=timezone.utc)
+    for job, started in (("late", "08:00:03"), ("fresh", "11:00:02")):
+        begin = datetime.fromisoformat(f"2024-05-01T{started}+00:00")
+        run = any_store.start_run(job, f"c-{job}", host="h", pid=1, started_at=begin)
+        any_store.finish_run(run.id, "success", 0, finished_at=begin + timedelta(minutes=2))
+    any_store.acquire_lock("fresh", LockOwner.current("c-now"), None)
+    check = schedule_freshness_check(
+        lambda: [
+            ScheduleSpec("late-hourly", "late", "@hourly"),
+            ScheduleSpec("fresh-hourly", "fresh", "@hourly"),
+            ScheduleSpec("new-daily", "new", "@daily"),
+            ScheduleSpec("by-hand", "manual", "@manual"),
+        ],
+        lambda: any_store,
+        critical_jobs={"late"},
+        clock=lambda: now,
+    )
+    return HealthCheckRunner([check]).run()
+
+
+def test_schedule_metrics_per_scheduled_job_parse_with_the_reference_parser(
+    any_store: Any,
+) -> None:
+    got = samples(render_prometheus(freshness_report(any_store)))
+    late = (("job", "late"), ("schedule", "late-hourly"))
+    fresh = (("job", "fresh"), ("schedule", "fresh-hourly"))
+    new = (("job", "new"), ("schedule", "new-daily"))
+    assert got["gruponos_schedule_overdue_seconds"] == {
+        late: 2 * 3600 + 20 * 60,  # since 09:00, the first due time missed
+        fresh: 0,
+        new: 0,  # never succeeded: a warning, not overdue
+    }
+    assert got["gruponos_schedule_interval_seconds"] == {late: 3600, fresh: 3600, new: 86400}
+    assert got["gruponos_schedule_last_success_timestamp_seconds"] == {
+        late: datetime(2024, 5, 1, 8, 0, 3, tzinfo=timezone.utc).timestamp(),
+        fresh: datetime(2024, 5, 1, 11, 0, 2, tzinfo=timezone.utc).timestamp(),
+    }
+    assert got["gruponos_schedule_critical"] == {late: 1, fresh: 0, new: 0}
+    assert got["gruponos_lock_stale"] == {(("job", "fresh"),): 0}
+    (age,) = got["gruponos_lock_age_seconds"].values()
+    assert age >= 0
+    assert got["gruponos_health_check_critical"] == {(("check", "schedules:freshness"),): 1}
+    assert not any("manual" in str(labels) for family in got.values() for labels in family)
+
+
+def test_schedule_metrics_stay_out_of_a_jobs_file(any_store: Any) -> None:
+    text = render_prometheus(freshness_report(any_store), job="late", exit_code=0)
+    assert "gruponos_schedule_" not in text
+    assert "gruponos_lock_" not in text

@@ -161,3 +161,13 @@ def test_mask_urls_in_keeps_only_the_destination_of_every_url() -> None:
     assert (
         mask_urls_in(text) == "POST https://a.example.com/… then http://b.example.com:8080/… failed"
     )
+
+
+def test_a_database_uri_gives_away_its_password_only_never_its_host_or_database() -> None:
+    uri = "postgresql+psycopg://etl:S3cr%40t-pw@db.example.com:5432/meltano_6f0a5db2"
+    redactor = Redactor.of([uri])
+    text = "connected to db.example.com:5432/meltano_6f0a5db2 as etl (password S3cr@t-pw)"
+    assert redactor(text) == (
+        "connected to db.example.com:5432/meltano_6f0a5db2 as etl (password ***)"
+    )
+    assert "S3cr%40t-pw" not in redactor("echo S3cr%40t-pw")

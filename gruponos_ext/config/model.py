@@ -397,6 +397,13 @@ class GruponosMeltanoSettings(BaseModel):
         "Names of schedules the freshness check ignores.",
         fmt="name",
     )
+    critical_jobs: Annotated[list[str], NAME_LIST] = setting(
+        [],
+        "Critical jobs",
+        "Jobs whose missed schedule makes schedules:freshness fail (and health exit 1); other "
+        "overdue jobs only warn.",
+        fmt="name",
+    )
 
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
     _meltano_environment: str | None = PrivateAttr(default=None)

@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 __all__ = [
     "REDACTED",
@@ -74,17 +74,27 @@ def _base64_cores(data: bytes) -> set[str]:
     return cores
 
 
-def _url_tokens(secret: str) -> set[str]:
-    """A secret URL's path segments and query values that look like tokens."""
+def _url_secrets(secret: str) -> set[str]:
+    """The parts of a secret URL that carry the secret.
+
+    Its password (``scheme://user:password@host``) whatever the scheme; for a
+    web URL (a webhook), also the path segments and query values that look
+    like tokens. A database URI's host and database name are not secrets:
+    masking them would hide which server a message is about.
+    """
     if "://" not in secret:
         return set()
     try:
         parts = urlsplit(secret.strip())
+        password = parts.password
     except ValueError:
         return set()
+    found = {unquote(password), password} if password else set()
+    if parts.scheme.lower() not in ("http", "https"):
+        return found
     pieces = [segment for segment in parts.path.split("/") if segment]
     pieces += [pair.partition("=")[2] for pair in parts.query.split("&")]
-    return {
+    return found | {
         piece for piece in pieces if len(piece) >= _MIN_TOKEN_SEGMENT and not _WORD.fullmatch(piece)
     }
 
@@ -94,7 +104,7 @@ def derived_forms(secret: str) -> set[str]:
     if not secret:
         return set()
     forms = {secret}
-    for piece in {secret, *_url_tokens(secret)}:
+    for piece in {secret, *_url_secrets(secret)}:
         forms |= {piece, quote(piece, safe=""), quote(piece), quote_plus(piece)}
         forms.add(json.dumps(piece)[1:-1])
         forms.add(json.dumps(piece, ensure_ascii=False)[1:-1])

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
     from gruponos_ext.health.model import HealthCheck
     from gruponos_ext.health.runner import HealthCheckRunner
+    from gruponos_ext.state.protocol import StateStore
 
 __all__ = ["GruponosMeltanoContainer", "Profile", "ProfileChoice"]
 
@@ -317,9 +318,46 @@ class GruponosMeltanoContainer(Container):
         found += checks_from_container(self)
         names = {check.name for check in found}
         found += _unconfigured_checks(settings, names)
-        return [
+        tagged = [
             dataclasses.replace(c, tags=c.tags | {"critical"}) if c.critical else c for c in found
         ]
+        # Not tagged critical: preflight runs the critical checks, and a job
+        # must never be refused because it (or another job) is overdue.
+        return [*tagged, self._schedule_freshness_check()]
+
+    def _schedule_freshness_check(self) -> HealthCheck:
+        """``schedules:freshness`` over the project's meltano.yml and the state store."""
+        from gruponos_ext.health.freshness import schedule_freshness_check
+        from gruponos_ext.health.meltano_schedules import read_schedules
+
+        settings = self.settings
+        root = settings.project_root
+        return schedule_freshness_check(
+            functools.partial(read_schedules, root, os.environ.get("MELTANO_ENVIRONMENT"))
+            if root is not None
+            else None,
+            self._state_store_getter(),
+            grace=settings.schedule_grace,
+            exclude=settings.schedule_exclude,
+            # Setting proposed to the lead; read defensively until config.py has it.
+            critical_jobs=settings.critical_jobs,
+        )
+
+    def _state_store_getter(self) -> Callable[[], StateStore] | None:
+        """The state store for a check, resolved now when it can be.
+
+        Resolved here, before the checks run (maybe in a child process), the
+        store's module is loaded once: the report is recorded in the same
+        store afterwards. A store that cannot be created is the check's
+        failure, when it runs.
+        """
+        if "state_store" not in self:
+            return None
+        resolved = self.try_resolve("state_store")
+        if resolved.success:
+            store = resolved.value
+            return lambda: store
+        return lambda: self.resolve("state_store")
 
     def health_runner(
         self,
@@ -327,11 +365,14 @@ class GruponosMeltanoContainer(Container):
         default_timeout: float | None = None,
         deadline: float | None = None,
         max_check_timeout: float | None = None,
+        isolate: bool = True,
     ) -> HealthCheckRunner:
         """A runner over :meth:`health_checks`, bounded by the health settings.
 
         ``max_check_timeout`` (the CLI's ``--timeout``) caps every check,
-        including those that carry a longer timeout of their own.
+        including those that carry a longer timeout of their own. ``isolate``:
+        run the checks in a child process when this process has one thread
+        (the CLI), so even a check stuck in a GIL-holding call is bounded.
         """
         from gruponos_ext.health.runner import HealthCheckRunner
 
@@ -348,7 +389,8 @@ class GruponosMeltanoContainer(Container):
             checks,
             default_timeout=default_timeout or settings.health_check_timeout,
             deadline=deadline or settings.health_deadline,
-            secrets=settings.secret_values(),
+            redactor=settings.redactor(),
+            isolate=isolate,
         )
 
 

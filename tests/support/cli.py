@@ -38,6 +38,7 @@ from tests.support.meltano import copy_bundled_project, offline_meltano_env
 
 __all__ = [
     "CLI_BIN",
+    "NOT_SCHEDULED",
     "TRACEBACK",
     "CliResult",
     "ExtensionCli",
@@ -50,6 +51,11 @@ __all__ = [
     "oracle_env",
     "with_bytecode_cache",
 ]
+
+# The bundled project's schedules have never run in a fresh copy (schedules:freshness
+# warns about that, see tests/test_e2e_freshness.py); tests about other things leave
+# them out so that local defaults pass.
+NOT_SCHEDULED = {"GRUPONOS_INFRA_SCHEDULE_EXCLUDE": "wms-incremental-hourly,wms-full-daily"}
 
 CLI_BIN = Path(sys.executable).parent / "gruponos_extension"
 """The console script of the test environment (never one from PATH)."""

@@ -15,6 +15,7 @@ from gruponos_ext.extension.commands.session import (
     profile_line,
 )
 from gruponos_ext.extension.output import ExitCode
+from gruponos_ext.infrastructure.service_keys import ORCHESTRATOR
 
 if TYPE_CHECKING:
     from gruponos_ext.health.model import HealthReport
@@ -57,6 +58,7 @@ def health(
 ) -> int:
     """Run the checks and print the report; 1 when one failed (or warned, with ``strict``)."""
     from gruponos_ext.health.model import Status
+    from gruponos_ext.health.overdue_alerts import alert_overdue_jobs
     from gruponos_ext.health.report import render_text, to_ietf_json
 
     with booted() as container:
@@ -72,6 +74,7 @@ def health(
             click.echo(profile_line(choice))
             click.echo(render_text(report))
         _record(container, report)
+        alert_overdue_jobs(report, lambda: container.resolve(ORCHESTRATOR).alert)
         if json_report is not None:
             json_report.write_json(document)
         if prom_report is not None:
@@ -85,10 +88,11 @@ def _record(container: GruponosMeltanoContainer, report: HealthReport) -> None:
     """Best effort: history is useful, but never a reason to fail a health check."""
     from gruponos_ext.core.logging import get_logger
 
-    if container.settings.state_dir is None:
+    store = container.try_resolve("state_store").unwrap_or(None)
+    if store is None:
         return
     try:
-        container.resolve("state_store").record_health(report)
+        store.record_health(report)
     except Exception as exc:
         get_logger(__name__).warning(
             "health_history_not_recorded", error=getattr(exc, "message", type(exc).__name__)

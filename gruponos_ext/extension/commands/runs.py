@@ -23,21 +23,15 @@ from gruponos_ext.extension.commands.session import (
     project_root,
 )
 from gruponos_ext.extension.output import ExitCode
+from gruponos_ext.infrastructure.service_keys import ORCHESTRATOR
 
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
     from gruponos_ext.core.errors import GruponosError
     from gruponos_ext.extension.meltano_run.block import RunBlock
     from gruponos_ext.infrastructure.di_container import GruponosMeltanoContainer
-    from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
 
 __all__ = ["dispose", "guard", "initialize", "preflight"]
-
-
-def _orchestrator(container: GruponosMeltanoContainer) -> GruponosMeltanoOrchestrator:
-    from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
-
-    return container.resolve_typed("orchestrator", GruponosMeltanoOrchestrator)
 
 
 def initialize(*, force: bool, write: bool = False) -> int:
@@ -110,7 +104,7 @@ def preflight(*, job: str | None, skip_health: bool) -> int:
         block = _run_block("preflight", job, settings)
         job = block.job
         context_id = resolve_context(job)
-        result = _orchestrator(container).preflight(
+        result = container.resolve(ORCHESTRATOR).preflight(
             job, context_id, owner_pid=block.owner_pid, run_health=not skip_health
         )
     if result.failure:
@@ -144,7 +138,7 @@ def _alert_invalid_settings(job: str, error: GruponosError) -> None:
         click.echo("warning: no alert sent: the alert settings are invalid too", err=True)
         return
     with booted(alert_settings) as container:
-        _orchestrator(container).alert(
+        container.resolve(ORCHESTRATOR).alert(
             f"Preflight failed for Meltano job {job}",
             f"the run was not started: {error.message}",
             job=job,
@@ -165,7 +159,9 @@ def dispose(*, job: str | None, context_id: str | None) -> int:
         if context_id is None and in_run and not under_guard:
             job = _run_block("dispose", job, container.settings).job  # this run's job only
         context = resolve_context(job or "default", context_id)
-        result = _orchestrator(container).dispose(context, job=job, leave_to_guard=under_guard)
+        result = container.resolve(ORCHESTRATOR).dispose(
+            context, job=job, leave_to_guard=under_guard
+        )
         held = _holding_resources(container)
         disposal = container.dispose()
     if result.failure:
@@ -216,7 +212,7 @@ def guard(
         json_report, prom_report = report_files(
             settings, json_file=json_file, prom_file=prom_file, stem=job_stem(job)
         )
-        outcome = _orchestrator(container).guard(
+        outcome = container.resolve(ORCHESTRATOR).guard(
             job,
             meltano_bin=meltano_command(settings),
             cwd=project_root(settings),
