@@ -97,67 +97,42 @@ def project_root(settings: GruponosMeltanoSettings | None) -> Path | None:
 
 
 # -- validate ---------------------------------------------------------------------
-def validate(*, strict: bool, output_format: str) -> int:
-    """Settings, container wiring and meltano.yml; never opens a network connection."""
-    from gruponos_ext.config import SettingsError
+def validate(*, strict: bool, output_format: str, ignore: Sequence[str] = ()) -> int:
+    """Settings, container wiring and meltano.yml; never opens a network connection.
 
-    findings: list[dict[str, str]] = []
-    settings_ok = True
+    ``ignore`` (``--ignore``) and the setting ``validate_ignore`` silence rules
+    by code; an unknown code is bad usage (exit 2) before anything is checked.
+    """
+    from gruponos_ext.config import SettingsError
+    from gruponos_ext.extension.project import render, validate_project
+    from gruponos_ext.extension.project.codes import check_codes
+
+    silenced = set(check_codes(ignore))
+    findings: list[render.ValidateFinding] = []
     settings = None
     try:
         settings = load_settings()
     except SettingsError as exc:
-        settings_ok = False
-        findings += [
-            {"severity": "error", "where": f"setting {i.env_var}", "message": i.reason}
-            for i in exc.issues
-        ]
+        findings += render.settings_findings(exc.issues)
     if settings is not None:
+        variable = "GRUPONOS_INFRA_VALIDATE_IGNORE"
+        silenced |= set(check_codes(settings.validate_ignore, source=variable))
         container = boot(settings)
-        report = container.validate()
-        findings += [{"severity": "error", "where": "wiring", "message": e} for e in report.errors]
-        findings += [
-            {"severity": "warning", "where": "wiring", "message": w} for w in report.warnings
-        ]
-        container.dispose()
+        try:
+            findings += render.wiring_findings(container.validate())
+        finally:
+            container.dispose()
     root = project_root(settings)
     if root is None:
-        findings.append(
-            {
-                "severity": "warning",
-                "where": "project",
-                "message": "MELTANO_PROJECT_ROOT is not set, so meltano.yml was not checked; "
-                "run through `meltano invoke gruponos-infra:validate`",
-            }
-        )
+        findings.append(render.project_root_unknown())
     else:
-        from gruponos_ext.extension.project import validate_project
-
-        project = validate_project(root)  # every environment: a broken prod must fail CI in dev
-        findings += [
-            {
-                "severity": f.severity,
-                "where": f"{f.file}: {f.key_path}" if f.key_path else f.file,
-                "message": f.message,
-            }
-            for f in project.findings
-        ]
-    errors = [f for f in findings if f["severity"] == "error"]
-    warnings = [f for f in findings if f["severity"] != "error"]
-    # With --strict a warning fails: the verdict must say so, not "passed" with exit 1.
-    failed = bool(errors or (strict and warnings))
-    if output_format == "json":
-        _emit_json({"ok": not failed, "strict": strict, "errors": errors, "warnings": warnings})
-    else:
-        for f in findings:
-            click.echo(f"{f['severity']}: {f['where']}: {f['message']}")
-        verdict = "validation failed" if failed else "validation passed"
-        if failed and not errors:
-            verdict += " (--strict: warnings fail)"
-        click.echo(f"{verdict}: {len(errors)} error(s), {len(warnings)} warning(s)")
-    if not settings_ok:
+        # Every environment: a broken prod must fail CI in dev.
+        findings += render.project_findings(validate_project(root))
+    result = render.ValidationResult(findings, strict=strict, ignore=silenced)
+    click.echo(result.render(output_format))
+    if settings is None:
         return ExitCode.USAGE
-    return ExitCode.FAILED if failed else ExitCode.OK
+    return ExitCode.FAILED if result.failed else ExitCode.OK
 
 
 # -- health -----------------------------------------------------------------------

@@ -105,13 +105,21 @@ def initialize(force: bool) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="CODE",
+    help="Silence the rule CODE (shown in [brackets] after each finding); repeatable. "
+    "The setting validate_ignore does the same.",
+)
 @_format_option("text", "json")
-def validate(strict: bool, output_format: str) -> None:
+def validate(strict: bool, ignore: tuple[str, ...], output_format: str) -> None:
     """Check settings, container wiring and meltano.yml without touching any system.
 
     Opens no network connection and needs no secrets: safe as a CI step.
     """
-    _run(_app().validate, strict=strict, output_format=output_format)
+    _run(_app().validate, strict=strict, output_format=output_format, ignore=ignore)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)

@@ -280,6 +280,15 @@ RULES: dict[str, Rule] = _rules(
         "lint",
         "an empty interval: the schedule runs only by hand",
     ),
+    # -- the rest of `validate`: the service container, and where the project is
+    ("WIRING_ERROR", "error", "run", "the service container cannot build a service"),
+    ("WIRING_WARNING", "warning", "lint", "a doubtful service registration"),
+    (
+        "PROJECT_ROOT_UNKNOWN",
+        "warning",
+        "lint",
+        "MELTANO_PROJECT_ROOT unset: meltano.yml not checked",
+    ),
 )
 
 
@@ -308,6 +317,12 @@ def check_codes(codes: Iterable[str], *, source: str = "--ignore") -> tuple[str,
     naming the first unknown one and the codes close to it."""
     normalised = tuple(dict.fromkeys(c.strip().upper() for c in codes if c.strip()))
     for code in normalised:
+        if code == "INVALID_SETTINGS":
+            raise UnknownRuleCodeError(
+                f"{source}: INVALID_SETTINGS cannot be ignored: the extension cannot run with "
+                "invalid settings; fix the setting the message names",
+                details={"code": code, "close": []},
+            )
         if code not in RULES:
             close = close_codes(code)
             hint = f"; close: {', '.join(close)}" if close else ""
