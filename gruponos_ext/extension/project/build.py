@@ -38,7 +38,15 @@ from gruponos_ext.extension.project.model import (
     readonly,
 )
 
-__all__ = ["SETTING_KINDS", "TOP_LEVEL_KEYS", "build_model", "did_you_mean"]
+__all__ = [
+    "COMMAND_KEYS",
+    "ENVIRONMENT_KEYS",
+    "JOB_KEYS",
+    "SETTING_KINDS",
+    "TOP_LEVEL_KEYS",
+    "build_model",
+    "did_you_mean",
+]
 
 TOP_LEVEL_KEYS = frozenset(
     {
@@ -93,10 +101,14 @@ SETTING_KINDS = frozenset(
 )
 """Meltano's setting kinds (``SettingKind``); another ``kind:`` fails the load."""
 
-_COMMAND_KEYS = frozenset({"args", "description", "executable", "container_spec", "annotations"})
+COMMAND_KEYS = frozenset({"args", "description", "executable", "container_spec", "annotations"})
+"""Keys of a command mapping (Meltano's ``Command``); another one fails the load."""
+JOB_KEYS = frozenset({"name", "tasks", "annotations"})
+"""Keys of a job (Meltano's ``TaskSets``); another one fails the load."""
+ENVIRONMENT_KEYS = frozenset({"name", "config", "env", "state_id_suffix", "annotations"})
+"""Keys of an environment (Meltano's ``Environment``); another one fails the load."""
 _REQUIREMENT_KEYS = frozenset({"name", "variant", "annotations"})
-_JOB_KEYS = frozenset({"name", "tasks", "annotations"})
-_ENVIRONMENT_KEYS = frozenset({"name", "config", "env", "state_id_suffix", "annotations"})
+_ITERATED_PLUGIN_KEYS = ("capabilities", "settings_group_validation")  # Meltano iterates these when it builds the plugin
 _SECTIONS_LISTS = ("jobs", "schedules", "environments")
 _MAX_BLOCKS_PER_JOB = 10_000  # nested YAML aliases can multiply a task list without bound
 _INCLUDED = "included"
@@ -220,18 +232,32 @@ class _Builder:
         for index, entry in enumerate(entries):
             yield where.at(index), entry
 
-    def named(self, where: Where, entry: Any, what: str, *, text_name: bool = True) -> str | None:
-        """The entry's name, or None after reporting why it has none Meltano accepts."""
+    def named(self, where: Where, entry: Any, what: str, *, hashed: bool = False) -> str | None:
+        """The entry's name, or None after reporting why it has none that works.
+
+        Meltano's models require a name and check it for ':' (``":" in name``):
+        no name, or one that test fails on (a number, null), makes it refuse to
+        load; a list or mapping passes that test yet names nothing (and fails the
+        load where the name is ``hashed``, as a plugin's is).
+        """
         if not isinstance(entry, Mapping):
             self.add("ENTRY_INVALID", where, f"{what} must be a mapping with a 'name'")
             return None
-        name = entry.get("name")
-        if "name" not in entry or (text_name and not isinstance(name, str)):
-            self.add(
-                "ENTRY_INVALID", where, f"{what} has no 'name' (text): Meltano refuses to load"
-            )
+        if "name" not in entry:
+            self.add("ENTRY_INVALID", where, f"{what} has no 'name': Meltano refuses to load")
             return None
-        return name if isinstance(name, str) else None
+        name = entry["name"]
+        if isinstance(name, str):
+            return name
+        if isinstance(name, (list, dict)) and not hashed:
+            self.add("NAME_NOT_TEXT", where.at("name"), f"{what} has a name that is not text")
+        else:
+            self.add(
+                "ENTRY_INVALID",
+                where.at("name"),
+                f"{what} has the name {name!r}, which is not text: Meltano refuses to load",
+            )
+        return None
 
     def remember_included(self, key: tuple[str, ...], where: Where, is_main: bool) -> None:
         if not is_main:
@@ -260,7 +286,8 @@ class _Builder:
         for plugin_type, entries in plugins.items():
             here = where.at(plugin_type)
             if plugin_type not in PLUGIN_TYPES:
-                if entries:  # Meltano checks the type of each entry: an empty list passes
+                # Meltano checks the type of each entry it iterates: an empty list passes.
+                if not _empty_iterable(entries):
                     self.add(
                         "PLUGIN_TYPE_UNKNOWN",
                         here,
@@ -268,14 +295,14 @@ class _Builder:
                         f"{did_you_mean(str(plugin_type), PLUGIN_TYPES)}: Meltano refuses to load",
                     )
                 continue
-            if entries is None or (entries and not isinstance(entries, list)):
+            if not isinstance(entries, list) and not _empty_iterable(entries):
                 self.add("SECTION_INVALID", here, "must be a list of plugins")
                 continue
-            for index, entry in enumerate(entries or ()):
+            for index, entry in enumerate(entries if isinstance(entries, list) else ()):
                 self.read_plugin(str(plugin_type), here.at(index), entry, is_main)
 
     def read_plugin(self, plugin_type: str, where: Where, entry: Any, is_main: bool) -> None:
-        name = self.named(where, entry, "a plugin")
+        name = self.named(where, entry, "a plugin", hashed=True)
         if name is None:
             return
         if ":" in name:
@@ -290,6 +317,14 @@ class _Builder:
         # could be read, so blocks naming it are not reported a second time.
         self.check_settings(where, entry.get("settings"))
         self.check_requires(where, entry.get("requires"))
+        for key in _ITERATED_PLUGIN_KEYS:
+            value = entry.get(key)
+            if value and not isinstance(value, (list, str, Mapping)):
+                self.add(
+                    "PLUGIN_KEY_INVALID",
+                    where.at(key),
+                    f"{key} must be a list, not {value!r}: Meltano refuses to load the project",
+                )
         commands = self.read_commands(where, entry.get("commands"))
         mappings = self.read_mappings(where, entry) if plugin_type == "mappers" else ()
         self.remember_included(("plugins", plugin_type, name), where, is_main)
@@ -374,7 +409,7 @@ class _Builder:
                 found[str(name)] = Command(str(name), spec)
                 continue
             unknown = sorted(str(k) for k in spec) if isinstance(spec, Mapping) else []
-            unknown = [k for k in unknown if k not in _COMMAND_KEYS]
+            unknown = [k for k in unknown if k not in COMMAND_KEYS]
             if not isinstance(spec, Mapping) or unknown:
                 what = (
                     f"has unknown key(s) {', '.join(unknown)} (a command takes args, "
@@ -441,7 +476,7 @@ class _Builder:
         if not isinstance(entry, Mapping) or "name" not in entry:
             self.named(where, entry, "a job")
             return
-        unknown = [str(k) for k in entry if k not in _JOB_KEYS]
+        unknown = [str(k) for k in entry if k not in JOB_KEYS]
         for key in unknown:
             self.add(
                 "JOB_UNKNOWN_KEY",
@@ -475,6 +510,7 @@ class _Builder:
         self.jobs.append(Job(name, where, tasks, tasks_as_string=as_string))
 
     def read_tasks(self, job: str, where: Where, tasks: Any) -> tuple[tuple[Task, ...], bool]:
+        """The job's task strings, flattened as ``meltano run`` flattens them."""
         if isinstance(tasks, str):
             self.add(
                 "JOB_TASKS_STRING",
@@ -483,18 +519,13 @@ class _Builder:
                 f"character ('Block {tasks[:1]} not found'); write it as a list: tasks: ['...']",
             )
             return (_task(tasks, where),), True
-        if not tasks:
-            self.add(
-                "JOB_TASKS_EMPTY",
-                where,
-                f"job '{job}' has no tasks",
-            )
-            return (), False
         if not isinstance(tasks, list):
+            shape = "empty (null)" if tasks is None else f"a {type(tasks).__name__}"
             self.add(
                 "JOB_TASKS_INVALID",
                 where,
-                f"tasks of job '{job}' must be a list of strings (or of lists of strings)",
+                f"tasks of job '{job}' is {shape}: meltano run fails; give a list of strings "
+                "(or of lists of strings)",
             )
             return (), False
         found: list[Task] = []
@@ -512,7 +543,7 @@ class _Builder:
                         where,
                         f"job '{job}' has over {_MAX_BLOCKS_PER_JOB} blocks: not checked further",
                     )
-                    break
+                    return (), False
             elif isinstance(task, list):
                 # Meltano flattens nested task lists to any depth.
                 pending.extend(reversed([(here.at(i), t) for i, t in enumerate(task)]))
@@ -520,12 +551,18 @@ class _Builder:
                 self.add(
                     "JOB_TASKS_INVALID",
                     here,
-                    "a task must be a string or a list of strings",
+                    "a task must be a string or a list of strings: meltano run fails on "
+                    f"{'an empty entry' if task is None else 'a ' + type(task).__name__}",
                 )
                 return (), False
-        if not found or all(not t.text.strip() for t in found):
-            self.add("JOB_TASKS_EMPTY", where, f"job '{job}' has no tasks")
-            return (), False
+        if not found:
+            self.add(
+                "JOB_TASKS_EMPTY",
+                where,
+                f"job '{job}' has no tasks: meltano run does nothing (and when Meltano rewrites "
+                "meltano.yml it drops the empty 'tasks', after which it refuses to load the "
+                "project)",
+            )
         return tuple(found), False
 
     # -- schedules --------------------------------------------------------------------
@@ -548,7 +585,7 @@ class _Builder:
                 where=where,
                 definition=readonly(entry),
                 interval=None if interval is None else str(interval),
-                job=_text(job),
+                job=job if isinstance(job, str) and job else (str(job) if job else None),
                 extractor=_text(entry.get("extractor")),
                 loader=_text(entry.get("loader")),
                 transform=_text(entry.get("transform")),
@@ -570,7 +607,7 @@ class _Builder:
             )
             return
         for key in entry:
-            if key in _ENVIRONMENT_KEYS:
+            if key in ENVIRONMENT_KEYS:
                 continue
             self.add(
                 "ENVIRONMENT_UNKNOWN_KEY",
@@ -661,6 +698,11 @@ class _Builder:
         return found
 
 
+def _empty_iterable(value: Any) -> bool:
+    """Meltano iterates the value: an empty list, mapping or string yields nothing."""
+    return isinstance(value, (list, Mapping, str)) and not value
+
+
 def _task(text: str, where: Where) -> Task:
     """A task string split into blocks exactly as ``meltano run`` splits it."""
     blocks = []
@@ -680,4 +722,4 @@ def _environment_key_hint(key: str) -> str:
         return f" ('{key}' belongs under config:" + (" plugins:" if key != "plugins" else "") + ")"
     if key in ("variables", "vars", "environment"):
         return " (environment variables go under env:)"
-    return f" (it takes {', '.join(sorted(_ENVIRONMENT_KEYS - {'annotations'}))})"
+    return f" (it takes {', '.join(sorted(ENVIRONMENT_KEYS - {'annotations'}))})"

@@ -117,15 +117,25 @@ def _read(path: Path, rel: str, findings: Findings, limit: int) -> Any:
 
 
 def _included(root: Path, main: ProjectFile, findings: Findings, limit: int) -> list[ProjectFile]:
-    patterns = main.doc.get("include_paths")
-    where = main.where.at("include_paths")
-    if patterns is None:
+    if "include_paths" not in main.doc:
         return []
-    if not isinstance(patterns, list):
+    patterns = main.doc["include_paths"]
+    where = main.where.at("include_paths")
+    if isinstance(patterns, (str, dict)):
+        # Meltano iterates it anyway: each character (or key) becomes a pattern.
+        findings.add(
+            "INCLUDE_NOT_LIST",
+            where,
+            f"must be a list of paths or glob patterns: Meltano reads this {type(patterns).__name__} "
+            "as one pattern per character (or key), so it includes nothing you meant",
+        )
+        patterns = list(patterns)
+    elif not isinstance(patterns, list):
         findings.add(
             "INCLUDE_INVALID",
             where,
-            "must be a list of paths or glob patterns relative to the project root",
+            "must be a list of paths or glob patterns relative to the project root: Meltano "
+            "refuses to load the project",
         )
         return []
     resolved_root = root.resolve()

@@ -84,7 +84,8 @@ PLUGIN_KEYS = EXTRA_KEYS | frozenset(
 )
 """Keys a plugin entry may carry (meltano.schema.json, the model, MeltanoHub)."""
 
-_ENV_REFERENCE = re.compile(r"\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+# Meltano's ENV_VAR_PATTERN: ${anything-word} or $UPPER_CASE; a backslash escapes it.
+_ENV_REFERENCE = re.compile(r"(?<!\\)\$(?:\{\w+\}|[A-Z][A-Z0-9_]*)")
 
 
 def has_env_reference(value: Any) -> bool:
@@ -223,7 +224,9 @@ def check_config_keys(
 ) -> None:
     """Undeclared settings and literal secrets in one ``config:`` mapping."""
     model = context.model
-    complete = model.is_defined_offline(plugin)
+    # Only a plugin that declares settings can have an undeclared one: without any
+    # declaration Meltano passes every key on as a custom setting, as intended.
+    complete = model.is_defined_offline(plugin) and bool(model.setting_names(plugin))
     secrets = secret_settings(context, plugin) if config else set()
     for key, value in config.items():
         name = str(key)
