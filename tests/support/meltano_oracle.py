@@ -162,7 +162,7 @@ def _load(cases: list[Any]) -> list[Any]:
     for root in cases:
         try:
             with _quiet():
-                _project(root).meltano
+                _ = _project(root).meltano
             answers.append(None)
         except BaseException as exc:  # a RecursionError counts as a refusal too
             answers.append(_error(exc))
@@ -302,9 +302,8 @@ def _model(_: list[Any]) -> list[Any]:
             if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name != "self"
         ]
 
-    schema = json.loads(
-        (Path(meltano.core.__file__).parents[1] / "schemas" / "meltano.schema.json").read_text("utf-8")
-    )
+    schema_file = Path(meltano.core.__file__).parents[1] / "schemas" / "meltano.schema.json"
+    schema = json.loads(schema_file.read_text("utf-8"))
     defs = schema["$defs"]
     plugin_keys: set[str] = set()
     for definition in defs["plugins"].values():

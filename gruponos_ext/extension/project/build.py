@@ -108,7 +108,8 @@ JOB_KEYS = frozenset({"name", "tasks", "annotations"})
 ENVIRONMENT_KEYS = frozenset({"name", "config", "env", "state_id_suffix", "annotations"})
 """Keys of an environment (Meltano's ``Environment``); another one fails the load."""
 _REQUIREMENT_KEYS = frozenset({"name", "variant", "annotations"})
-_ITERATED_PLUGIN_KEYS = ("capabilities", "settings_group_validation")  # Meltano iterates these when it builds the plugin
+# Meltano iterates these when it builds the plugin: a number there fails the load.
+_ITERATED_PLUGIN_KEYS = ("capabilities", "settings_group_validation")
 _SECTIONS_LISTS = ("jobs", "schedules", "environments")
 _MAX_BLOCKS_PER_JOB = 10_000  # nested YAML aliases can multiply a task list without bound
 _INCLUDED = "included"

@@ -126,8 +126,9 @@ def _included(root: Path, main: ProjectFile, findings: Findings, limit: int) -> 
         findings.add(
             "INCLUDE_NOT_LIST",
             where,
-            f"must be a list of paths or glob patterns: Meltano reads this {type(patterns).__name__} "
-            "as one pattern per character (or key), so it includes nothing you meant",
+            "must be a list of paths or glob patterns: Meltano reads this "
+            f"{type(patterns).__name__} as one pattern per character (or key), so it includes "
+            "nothing you meant",
         )
         patterns = list(patterns)
     elif not isinstance(patterns, list):
