@@ -392,6 +392,9 @@ INCLUDE_CASES: list[tuple[str, Any, dict[str, Any]]] = [
     ("include directory", ["./sub*"], {"sub": DIRECTORY}),
     ("include absolute", ["/etc/hosts"], {}),
     ("include number", [5], {}),
+    ("include string", "./inc.yml", {"inc.yml": {"jobs": []}}),
+    ("include string of letters", "inc", {"inc.yml": {"jobs": []}}),
+    ("include mapping", {"./inc.yml": 1}, {"inc.yml": {"jobs": []}}),
     ("include ok", ["./inc/*.yml"], {"inc/a.yml": {"jobs": [{"name": "k", "tasks": ["x"]}]}}),
     (
         "include duplicate job",

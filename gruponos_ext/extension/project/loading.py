@@ -123,14 +123,17 @@ def _included(root: Path, main: ProjectFile, findings: Findings, limit: int) -> 
     where = main.where.at("include_paths")
     if isinstance(patterns, (str, dict)):
         # Meltano iterates it anyway: each character (or key) becomes a pattern.
+        how = (
+            "this string as one pattern per character, so it includes nothing you meant"
+            if isinstance(patterns, str)
+            else "only the keys of this mapping as patterns"
+        )
         findings.add(
             "INCLUDE_NOT_LIST",
             where,
-            "must be a list of paths or glob patterns: Meltano reads this "
-            f"{type(patterns).__name__} as one pattern per character (or key), so it includes "
-            "nothing you meant",
+            f"must be a list of paths or glob patterns: Meltano reads {how}",
         )
-        patterns = list(patterns)
+        patterns, quiet = list(patterns), True
     elif not isinstance(patterns, list):
         findings.add(
             "INCLUDE_INVALID",
@@ -139,6 +142,8 @@ def _included(root: Path, main: ProjectFile, findings: Findings, limit: int) -> 
             "refuses to load the project",
         )
         return []
+    else:
+        quiet = False
     resolved_root = root.resolve()
     main_path = (root / MELTANO_FILE).resolve()
     included: list[ProjectFile] = []
@@ -150,7 +155,7 @@ def _included(root: Path, main: ProjectFile, findings: Findings, limit: int) -> 
             continue
         try:
             matches = sorted(resolved_root.glob(pattern))
-        except (ValueError, NotImplementedError):
+        except Exception:  # noqa: BLE001 - pathlib's glob refuses it, and so Meltano fails
             findings.add(
                 "INCLUDE_INVALID",
                 here,
@@ -159,6 +164,8 @@ def _included(root: Path, main: ProjectFile, findings: Findings, limit: int) -> 
             )
             continue
         matches = [m for m in matches if m != main_path]
+        if not matches and quiet:
+            continue  # said once above: include_paths is not a list
         if not matches:
             wildcard = any(char in pattern for char in "*?[")
             findings.add(
