@@ -155,7 +155,7 @@ def _included(root: Path, main: ProjectFile, findings: Findings, limit: int) -> 
             continue
         try:
             matches = sorted(resolved_root.glob(pattern))
-        except Exception:  # noqa: BLE001 - pathlib's glob refuses it, and so Meltano fails
+        except Exception:  # pathlib refuses the pattern (IndexError for ".", ...): so does Meltano
             findings.add(
                 "INCLUDE_INVALID",
                 here,
