@@ -17,6 +17,7 @@ from gruponos_ext.extension.project.findings import Findings, ProjectFinding, Pr
 from gruponos_ext.extension.project.loading import load_files
 from gruponos_ext.extension.project.model import ProjectModel
 from gruponos_ext.extension.project.rules import check_project
+from gruponos_ext.extension.project.yamlio import collector_paused
 
 __all__ = [
     "DEFAULT_UTILITY_NAME",
@@ -60,12 +61,13 @@ def read_project(
     """
     root = Path(project_root)
     findings = Findings()
-    files = load_files(root, findings)
-    model = None
-    if files:
-        model = build_model(root, files, findings, environment=environment)
-        name = own_name or os.environ.get("MELTANO_UTILITY_NAME") or DEFAULT_UTILITY_NAME
-        check_project(model, findings, own_name=name, environment=environment or None)
+    with collector_paused():
+        files = load_files(root, findings)
+        model = None
+        if files:
+            model = build_model(root, files, findings, environment=environment)
+            name = own_name or os.environ.get("MELTANO_UTILITY_NAME") or DEFAULT_UTILITY_NAME
+            check_project(model, findings, own_name=name, environment=environment or None)
     report = ProjectReport(
         project_root=root,
         findings=findings.items,

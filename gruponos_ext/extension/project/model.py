@@ -433,6 +433,10 @@ class ProjectModel:
         owner = self._inherited(plugin, f"set:{name}", lambda p: p if name in p.settings else None)
         return None if owner is None else owner.settings[name]
 
+    def declares_settings(self, plugin: Plugin) -> bool:
+        """Whether the plugin or an ancestor declares any setting."""
+        return self._inherited(plugin, "has-settings", lambda p: p if p.settings else None) is not None
+
     def setting_names(self, plugin: Plugin) -> tuple[str, ...]:
         """Every setting the plugin and its ancestors declare."""
         names: dict[str, None] = {}

@@ -18,7 +18,14 @@ from gruponos_ext.extension.project.findings import Where
 from gruponos_ext.extension.project.model import Plugin, plugin_label, type_noun
 from gruponos_ext.extension.project.rules.context import RuleContext
 
-__all__ = ["EXTRA_KEYS", "PLUGIN_KEYS", "check", "check_config_keys", "has_env_reference"]
+__all__ = [
+    "EXTRA_KEYS",
+    "PLUGIN_KEYS",
+    "check",
+    "check_config_keys",
+    "has_env_reference",
+    "is_secret",
+]
 
 EXTRA_KEYS = frozenset(
     {
@@ -203,20 +210,17 @@ def _locked(context: RuleContext, plugin_type: str, name: str) -> bool:
         return False
 
 
-def secret_settings(context: RuleContext, plugin: Plugin) -> set[str]:
-    """The settings of ``plugin`` that hold secrets (declared, or this extension's own)."""
-    model = context.model
-    secrets = {
-        name
-        for name in model.setting_names(plugin)
-        if (spec := model.setting(plugin, name)) is not None
-        and (spec.get("kind") == "password" or spec.get("sensitive") is True)
-    }
+def is_secret(context: RuleContext, plugin: Plugin, name: str) -> bool:
+    """Whether setting ``name`` of ``plugin`` holds a secret (as declared, nearest
+    definition first, or as this extension's own setting)."""
+    spec = context.model.setting(plugin, name)
+    if spec is not None and (spec.get("kind") == "password" or spec.get("sensitive") is True):
+        return True
     if context.is_own(plugin):
         from gruponos_ext.config import SETTING_SPECS
 
-        secrets |= {spec.name for spec in SETTING_SPECS if spec.sensitive}
-    return secrets
+        return any(s.name == name and s.sensitive for s in SETTING_SPECS)
+    return False
 
 
 def check_config_keys(
@@ -226,8 +230,7 @@ def check_config_keys(
     model = context.model
     # Only a plugin that declares settings can have an undeclared one: without any
     # declaration Meltano passes every key on as a custom setting, as intended.
-    complete = model.is_defined_offline(plugin) and bool(model.setting_names(plugin))
-    secrets = secret_settings(context, plugin) if config else set()
+    complete = model.is_defined_offline(plugin) and model.declares_settings(plugin)
     for key, value in config.items():
         name = str(key)
         if name.startswith("_"):
@@ -246,7 +249,7 @@ def check_config_keys(
                 f"setting '{name}' is not declared by {plugin.label}: Meltano passes it "
                 f"as custom, possibly unsupported{did_you_mean(name, model.setting_names(plugin))}",
             )
-        if name in secrets and _is_literal(value):
+        if _is_literal(value) and is_secret(context, plugin, name):
             context.add(
                 "SECRET_LITERAL",
                 where.at(key),
