@@ -106,6 +106,7 @@ def old_validator() -> Callable[[Path], Any] | None:
     if spec is None or spec.loader is None:
         return None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     function: Callable[[Path], Any] = module.validate_project
     return function
@@ -208,7 +209,7 @@ def render(data: dict[str, Any]) -> str:
     out += [
         "",
         f"{refusal['bytes'] / 1e6:.0f} MB meltano.yml: refused in "
-        f"{refusal['median_s'] * 1000:.1f} ms, peak {refusal['peak_mib']:.2f} MiB: "
+        f"{refusal['median_s'] * 1e6:.0f} us, peak {refusal['peak_mib']:.2f} MiB: "
         f"{refusal['message']}",
         "",
         "Targets:",

@@ -158,7 +158,7 @@ def key_figures(benches: dict[str, dict[str, Any]]) -> list[str]:
         refusal = validate["refusal"]
         lines.append(
             f"validate, {refusal['bytes'] / 1e6:.0f} MB meltano.yml refused in "
-            f"{refusal['median_s'] * 1000:.1f} ms (peak {refusal['peak_mib']:.2f} MiB)"
+            f"{refusal['median_s'] * 1e6:.0f} us (peak {refusal['peak_mib']:.2f} MiB)"
         )
     health = benches.get("health", {})
     for r in health.get("results", []):

@@ -151,3 +151,18 @@ def test_outside_meltano_the_project_is_not_checked_but_said_so() -> None:
         "warning: project: MELTANO_PROJECT_ROOT is not set, so meltano.yml was not checked; "
         "run through `meltano invoke gruponos-infra:validate` [PROJECT_ROOT_UNKNOWN]"
     )
+
+
+def test_every_rule_code_is_documented_in_the_readme_with_its_severity() -> None:
+    from gruponos_ext.extension.project.codes import RULES
+    from tests.support.meltano import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What validate checks", 1)[1].split("\n## ", 1)[0]
+    documented = {
+        cells[1].strip("` "): cells[2].strip()
+        for line in section.splitlines()
+        if line.startswith("| `") and len(cells := line.split("|")) > 3
+    }
+
+    assert documented == {code: rule.severity for code, rule in RULES.items()}
