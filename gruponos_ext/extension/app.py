@@ -104,11 +104,11 @@ def validate(*, strict: bool, output_format: str, ignore: Sequence[str] = ()) ->
     by code; an unknown code is bad usage (exit 2) before anything is checked.
     """
     from gruponos_ext.config import SettingsError
-    from gruponos_ext.extension.project import render, validate_project
+    from gruponos_ext.extension.project import ProjectFinding, render, validate_project
     from gruponos_ext.extension.project.codes import check_codes
 
     silenced = set(check_codes(ignore))
-    findings: list[render.ValidateFinding] = []
+    findings: list[ProjectFinding] = []
     settings = None
     try:
         settings = load_settings()

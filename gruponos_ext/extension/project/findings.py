@@ -69,11 +69,14 @@ class Where:
 
 @dataclass(frozen=True)
 class ProjectFinding:
-    """One problem in the project files: where it is, what is wrong, which rule.
+    """One problem: where it is, what is wrong, which rule.
 
     ``key_path`` points into ``file`` (``jobs[2].tasks[0]``), or gives the
     line and column of a YAML syntax error; it is empty for a finding about
-    the file as a whole. ``line`` is 1-based, None when unknown.
+    the file as a whole. ``line`` is 1-based, None when unknown. A finding of
+    ``validate`` outside the project files (a setting in the environment, the
+    service wiring) has no ``file``; ``subject`` says what it is about, e.g.
+    ``setting GRUPONOS_INFRA_ORACLE_PORT``.
     """
 
     severity: Severity
@@ -82,6 +85,7 @@ class ProjectFinding:
     message: str
     code: str
     line: int | None = None
+    subject: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.key_path}" if self.key_path else self.file
@@ -89,7 +93,10 @@ class ProjectFinding:
 
     @property
     def location(self) -> str:
-        """``meltano.yml:12: jobs[0]`` (file, line when known, key path when any)."""
+        """``meltano.yml:12: jobs[0]`` (file, line when known, key path when any),
+        or the subject of a finding outside the project files."""
+        if not self.file:
+            return self.subject
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         return f"{where}: {self.key_path}" if self.key_path else where
 
@@ -102,7 +109,7 @@ class ProjectFinding:
         return {
             "severity": self.severity,
             "code": self.code,
-            "file": self.file,
+            "file": self.file or None,
             "line": self.line,
             "key_path": self.key_path,
             "message": self.message,

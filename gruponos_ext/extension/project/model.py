@@ -435,7 +435,9 @@ class ProjectModel:
 
     def declares_settings(self, plugin: Plugin) -> bool:
         """Whether the plugin or an ancestor declares any setting."""
-        return self._inherited(plugin, "has-settings", lambda p: p if p.settings else None) is not None
+        return (
+            self._inherited(plugin, "has-settings", lambda p: p if p.settings else None) is not None
+        )
 
     def setting_names(self, plugin: Plugin) -> tuple[str, ...]:
         """Every setting the plugin and its ancestors declare."""

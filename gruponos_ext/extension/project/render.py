@@ -2,7 +2,7 @@
 
 ``validate`` gathers findings from three places: the extension's settings
 (as the runtime parses them), the service container's wiring, and the
-project files. Each becomes a :class:`ValidateFinding` with a rule code;
+project files. Each is a :class:`ProjectFinding` with a rule code;
 codes given to ``--ignore`` (or the setting ``validate_ignore``) are left
 out, and the verdict counts what is left (``--strict``: warnings fail too).
 
@@ -22,7 +22,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gruponos_ext.extension.project.codes import RULES, Severity
+from gruponos_ext.extension.project.codes import RULES
+from gruponos_ext.extension.project.findings import ProjectFinding
 
 if TYPE_CHECKING:
     from gruponos_ext.config import SettingIssue
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SETTINGS_CODE",
-    "ValidateFinding",
     "ValidationResult",
     "project_findings",
     "project_root_unknown",
@@ -44,99 +44,57 @@ SETTINGS_CODE = "INVALID_SETTINGS"
 extension cannot run at all, so it is never silenced."""
 
 
-@dataclass(frozen=True)
-class ValidateFinding:
-    """One finding of ``validate``, from the project files, the settings or the wiring.
-
-    ``file`` is None for a finding outside the project files; ``subject``
-    then says what it is about (``setting GRUPONOS_INFRA_ORACLE_PORT``,
-    ``wiring``, ``project``).
-    """
-
-    severity: Severity
-    code: str
-    message: str
-    file: str | None = None
-    line: int | None = None
-    key_path: str = ""
-    subject: str = ""
-
-    @property
-    def location(self) -> str:
-        """``meltano.yml:12: jobs[0]``, or the subject of a finding outside the files."""
-        if self.file is None:
-            return self.subject
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.key_path}" if self.key_path else where
-
-    def render(self) -> str:
-        """``error: meltano.yml:12: jobs[0]: message [CODE]``."""
-        return f"{self.severity}: {self.location}: {self.message} [{self.code}]"
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form: every part in its own field."""
-        return {
-            "severity": self.severity,
-            "code": self.code,
-            "file": self.file,
-            "line": self.line,
-            "key_path": self.key_path,
-            "message": self.message,
-        }
-
-
-def settings_findings(issues: Iterable[SettingIssue]) -> list[ValidateFinding]:
+def settings_findings(issues: Iterable[SettingIssue]) -> list[ProjectFinding]:
     """One error per invalid setting of the environment, naming its variable."""
     return [
-        ValidateFinding(
+        ProjectFinding(
             "error",
-            SETTINGS_CODE,
+            "",
+            issue.env_var,
             issue.reason,
-            key_path=issue.env_var,
+            SETTINGS_CODE,
             subject=f"setting {issue.env_var}",
         )
         for issue in issues
     ]
 
 
-def wiring_findings(report: WiringReport) -> list[ValidateFinding]:
+def wiring_findings(report: WiringReport) -> list[ProjectFinding]:
     """The service container's wiring problems (errors) and doubts (warnings)."""
-    found = [ValidateFinding("error", "WIRING_ERROR", e, subject="wiring") for e in report.errors]
-    found += [
-        ValidateFinding("warning", "WIRING_WARNING", w, subject="wiring") for w in report.warnings
-    ]
+    found = [_outside("WIRING_ERROR", e, "wiring") for e in report.errors]
+    found += [_outside("WIRING_WARNING", w, "wiring") for w in report.warnings]
     return found
 
 
-def project_root_unknown() -> ValidateFinding:
+def project_root_unknown() -> ProjectFinding:
     """Outside Meltano there is no project to check: a warning, not a failure."""
-    return ValidateFinding(
-        "warning",
+    return _outside(
         "PROJECT_ROOT_UNKNOWN",
         "MELTANO_PROJECT_ROOT is not set, so meltano.yml was not checked; "
         "run through `meltano invoke gruponos-infra:validate`",
-        subject="project",
+        "project",
     )
 
 
-def project_findings(report: ProjectReport) -> list[ValidateFinding]:
+def project_findings(report: ProjectReport) -> list[ProjectFinding]:
     """The findings of the project files."""
-    return [
-        ValidateFinding(f.severity, f.code, f.message, f.file, f.line, f.key_path)
-        for f in report.findings
-    ]
+    return list(report.findings)
+
+
+def _outside(code: str, message: str, subject: str) -> ProjectFinding:
+    return ProjectFinding(RULES[code].severity, "", "", message, code, subject=subject)
 
 
 @dataclass(frozen=True)
 class ValidationResult:
     """Every finding of one ``validate`` run, minus the silenced rules, and the verdict."""
 
-    all_findings: Sequence[ValidateFinding]
+    all_findings: Sequence[ProjectFinding]
     strict: bool = False
     ignore: Collection[str] = ()
 
     @property
-    def findings(self) -> list[ValidateFinding]:
+    def findings(self) -> list[ProjectFinding]:
         """The findings that count (a silenced rule's are left out)."""
         return [
             f for f in self.all_findings if f.code not in self.ignore or f.code == SETTINGS_CODE
@@ -148,11 +106,11 @@ class ValidationResult:
         return len(self.all_findings) - len(self.findings)
 
     @property
-    def errors(self) -> list[ValidateFinding]:
+    def errors(self) -> list[ProjectFinding]:
         return [f for f in self.findings if f.severity == "error"]
 
     @property
-    def warnings(self) -> list[ValidateFinding]:
+    def warnings(self) -> list[ProjectFinding]:
         return [f for f in self.findings if f.severity != "error"]
 
     @property
@@ -185,8 +143,3 @@ class ValidationResult:
             "warnings": [f.to_dict() for f in self.warnings],
             "ignored": self.ignored,
         }
-
-
-def rule_summary(code: str) -> str:
-    """The one-line summary of a rule (README table, ``--help``)."""
-    return RULES[code].summary

@@ -24,11 +24,11 @@ from typing import Any
 
 __all__ = [
     "MAX_FILE_BYTES",
-    "collector_paused",
     "LineList",
     "LineMap",
     "ReadFailure",
     "YamlFailure",
+    "collector_paused",
     "parse_yaml",
     "read_text_limited",
 ]
