@@ -31,6 +31,7 @@ def run_validate(root: Path | None, *args: str, **env: str) -> Result:
     }
     clean["MELTANO_PROJECT_ROOT"] = str(root) if root is not None else None
     clean.update(env)
+    # Results are read from stdout only: logs (if an earlier test turned them on) go to stderr.
     return CliRunner().invoke(cli, ["validate", *args], env=clean)
 
 
@@ -43,8 +44,8 @@ def project(tmp_path: Path) -> Path:
 def test_each_finding_is_one_line_with_line_and_rule_code(project: Path) -> None:
     result = run_validate(project)
 
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.splitlines() == [
         "warning: meltano.yml:8: plugins.extractors[0].start_date: 'start_date' is not a key "
         "of a plugin entry: it is a setting of extractor 'tap-a', so it belongs under config: "
         "[PLUGIN_UNKNOWN_KEY]",
@@ -55,7 +56,7 @@ def test_each_finding_is_one_line_with_line_and_rule_code(project: Path) -> None
 def test_json_findings_carry_each_part_in_its_own_field(project: Path) -> None:
     result = run_validate(project, "--format", "json")
 
-    document: dict[str, Any] = json.loads(result.output)
+    document: dict[str, Any] = json.loads(result.stdout)
     assert document["ok"] is True and document["ignored"] == 0
     (warning,) = document["warnings"]
     assert warning == {
@@ -75,12 +76,12 @@ def test_strict_fails_on_a_warning_and_ignore_silences_its_rule(project: Path) -
     lower_case = run_validate(project, "--strict", "--ignore", "plugin_unknown_key")
 
     assert strict.exit_code == 1
-    assert strict.output.splitlines()[-1] == (
+    assert strict.stdout.splitlines()[-1] == (
         "validation failed (--strict: warnings fail): 0 error(s), 1 warning(s)"
     )
     for result in (silenced, lower_case):
-        assert result.exit_code == 0, result.output
-        assert result.output.splitlines() == [
+        assert result.exit_code == 0, result.stdout
+        assert result.stdout.splitlines() == [
             "validation passed: 0 error(s), 0 warning(s), 1 ignored (PLUGIN_UNKNOWN_KEY)"
         ]
 
@@ -90,8 +91,8 @@ def test_the_validate_ignore_setting_silences_rules_too(project: Path) -> None:
         project, "--strict", GRUPONOS_INFRA_VALIDATE_IGNORE="SECRET_LITERAL,PLUGIN_UNKNOWN_KEY"
     )
 
-    assert result.exit_code == 0, result.output
-    assert result.output.endswith("1 ignored (PLUGIN_UNKNOWN_KEY, SECRET_LITERAL)\n")
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.endswith("1 ignored (PLUGIN_UNKNOWN_KEY, SECRET_LITERAL)\n")
 
 
 def test_an_unknown_code_to_ignore_exits_2_naming_it_and_the_close_codes(project: Path) -> None:
@@ -137,7 +138,7 @@ def test_errors_fail_and_are_counted_whatever_is_silenced(tmp_path: Path) -> Non
     result = run_validate(tmp_path, "--ignore", "PLUGIN_UNKNOWN_KEY", "--format", "json")
 
     assert result.exit_code == 1
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     assert document["ok"] is False and document["ignored"] == 1
     assert [e["code"] for e in document["errors"]] == ["BLOCK_UNKNOWN_PLUGIN"]
     assert document["warnings"] == []
@@ -147,7 +148,7 @@ def test_outside_meltano_the_project_is_not_checked_but_said_so() -> None:
     result = run_validate(None)
 
     assert result.exit_code == 0
-    assert result.output.splitlines()[0] == (
+    assert result.stdout.splitlines()[0] == (
         "warning: project: MELTANO_PROJECT_ROOT is not set, so meltano.yml was not checked; "
         "run through `meltano invoke gruponos-infra:validate` [PROJECT_ROOT_UNKNOWN]"
     )

@@ -14,8 +14,8 @@ code; ``stage`` says what Meltano 4.4.1 itself does with the mistake:
 
 >>> RULES["SCHEDULE_INTERVAL_INVALID"].severity
 'error'
->>> close_codes("BLOCK_UNKNWON_PLUGIN")
-['BLOCK_UNKNOWN_PLUGIN']
+>>> close_codes("BLOCK_UNKNWON_PLUGIN")[0]
+'BLOCK_UNKNOWN_PLUGIN'
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from gruponos_ext.extension.project.findings import Findings, Where
 from gruponos_ext.extension.project.model import Plugin, ProjectModel
@@ -27,6 +28,8 @@ class RuleContext:
     findings: Findings
     own_name: str
     environment: str | None = None
+    memo: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    """Results a rule family computes once per check (by family, then key)."""
     _own: dict[int, bool] = field(default_factory=dict, repr=False)
 
     def add(self, code: str, where: Where, message: str) -> None:

@@ -17,7 +17,6 @@ values in turn, and only an issue that every stand-in produces is reported.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -288,7 +287,10 @@ def _runtime_issues(
     env = {"MELTANO_PROJECT_ROOT": str(context.model.root.resolve())}
     if environment is not None:
         env["MELTANO_ENVIRONMENT"] = environment.name
-    stand_ins = {name: _stand_ins(name) for name in references}
+    cache = context.memo.setdefault("stand-ins", {})
+    stand_ins = {
+        name: cache.get(name) or cache.setdefault(name, _stand_ins(name)) for name in references
+    }
     trials = max([1, *(len(options) for options in stand_ins.values())])
     surviving: list[tuple[str, str]] | None = None
     for trial in range(min(trials, _TRIALS)):
@@ -316,7 +318,6 @@ def _parse(mapping: Mapping[str, str], env: Mapping[str, str]) -> list[tuple[str
     return []
 
 
-@functools.cache
 def _stand_ins(name: str) -> tuple[str, ...]:
     """Values the runtime accepts for ``name`` on its own: stand-ins for a ``$VAR``."""
     from gruponos_ext.config import SETTING_SPECS
