@@ -121,6 +121,13 @@ CASES = [
     Case("undefined_plugin_in_job", ("BLOCK_UNKNOWN_PLUGIN",), ("run", "--dry-run", "load"), False),
     Case("schedule_missing_job", ("SCHEDULE_UNKNOWN_JOB",), ("schedule", "run", "hourly"), False),
     Case(
+        "default_environment_undefined",
+        ("DEFAULT_ENVIRONMENT_UNDEFINED",),
+        ("run", "job"),
+        False,
+        output_has="Environment 'prd' was not found",
+    ),
+    Case(
         "six_field_cron",
         ("SCHEDULE_INTERVAL_INVALID",),
         ("schedule", "add", "probe", "--job", "job", "--interval", "0 0 0 * * *"),
