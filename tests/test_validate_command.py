@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 from click.testing import CliRunner, Result
 
 from gruponos_ext.extension.cli import cli
@@ -31,8 +32,10 @@ def run_validate(root: Path | None, *args: str, **env: str) -> Result:
     }
     clean["MELTANO_PROJECT_ROOT"] = str(root) if root is not None else None
     clean.update(env)
-    # Results are read from stdout only: logs (if an earlier test turned them on) go to stderr.
-    return CliRunner().invoke(cli, ["validate", *args], env=clean)
+    # In-process, structlog keeps whatever an earlier test left configured: capture its
+    # events, so only the command's own output reaches stdout.
+    with structlog.testing.capture_logs():
+        return CliRunner().invoke(cli, ["validate", *args], env=clean)
 
 
 @pytest.fixture
