@@ -1,4 +1,4 @@
-"""Run every benchmark (health, container, startup, state), print the tables and a summary.
+"""Run every benchmark (see BENCHES), print the tables and a summary of the targets.
 
 Each bench runs in a fresh process of its own (``--json``), so one bench's
 threads, imports or caches never colour another's figures. The tables are
@@ -6,7 +6,7 @@ printed, then one summary of every target (figure, limit, ratio, PASS/MISS),
 and everything is written to ``bench/results/latest.json``. Exit status 1 when
 any target is missed or a bench fails to run.
 
-    .venv/bin/python bench/run_all.py [--quick] [--only health,container,startup,state]
+    .venv/bin/python bench/run_all.py [--quick] [--only health,container,startup,state,validate]
 
 ``make bench`` installs the peers (the ``bench`` extra) and runs this.
 """
@@ -31,6 +31,7 @@ sys.path.insert(0, str(BENCH_DIR))
 import bench_container  # noqa: E402
 import bench_startup  # noqa: E402
 import bench_state  # noqa: E402
+import bench_validate  # noqa: E402
 
 BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     # name: (script, args, --quick args)
@@ -38,6 +39,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "container": ("bench_container.py", [], ["--repeat", "3", "--validate-repeat", "1"]),
     "startup": ("bench_startup.py", [], ["--runs", "3"]),
     "state": ("bench_state.py", [], ["--rounds", "5", "--runs", "3"]),
+    "validate": ("bench_validate.py", [], ["--repeat", "1", "--quick"]),
 }
 
 
@@ -160,6 +162,19 @@ def key_figures(benches: dict[str, dict[str, Any]]) -> list[str]:
         )
     if "import" in state:
         lines.append(f"import psycopg: median {state['import']['psycopg_import_median_ms']:.0f} ms")
+    validate = benches.get("validate", {})
+    for row in validate.get("chains", []):
+        lines.append(
+            f"validate, {row['plugins']:,}-plugin inherit_from chain "
+            f"({row['implementation']}): {row['median_s']:.3f} s "
+            f"({row['us_per_plugin']:.0f} us/plugin)"
+        )
+    if "refusal" in validate:
+        refusal = validate["refusal"]
+        lines.append(
+            f"validate, {refusal['bytes'] / 1e6:.0f} MB meltano.yml refused in "
+            f"{refusal['median_s'] * 1e6:.0f} us (peak {refusal['peak_mib']:.2f} MiB)"
+        )
     health = benches.get("health", {})
     for r in health.get("results", []):
         lines.append(f"health runner, {r['scenario']}: median {r['median_s']:.3f} s")
@@ -205,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "container": bench_container.render,
         "startup": bench_startup.render,
         "state": bench_state.render,
+        "validate": bench_validate.render,
     }
     for name in selected:
         data = run_bench(name, args.quick)

@@ -103,6 +103,7 @@ def test_validate_passes_on_the_bundled_project(in_process_cli: InProcessCli) ->
         },
         "errors": [],
         "warnings": [],
+        "ignored": 0,
     }
 
 
@@ -150,16 +151,27 @@ def test_validate_names_file_and_key_path_of_a_misspelt_plugin(
     assert text.count(task) == 1
     meltano_yml.write_text(text.replace(task, task.replace("-wms ", "-wsm ")), encoding="utf-8")
 
+    line = 1 + text[: text.index(task)].count("\n")
+
     result = in_process_cli.run("validate")
     as_json = in_process_cli.run("validate", "--format", "json")
 
     assert result.returncode == 1
-    assert "error: meltano.yml: jobs[2].tasks[0]: unknown plugin 'tap-oracle-wsm'" in result.stdout
+    assert (
+        f"error: meltano.yml:{line}: jobs[2].tasks[0]: unknown plugin 'tap-oracle-wsm' "
+        "(did you mean 'tap-oracle-wms'?) [BLOCK_UNKNOWN_PLUGIN]"
+    ) in result.stdout.splitlines()
     assert "validation failed: 1 error(s)" in result.stdout
     assert TRACEBACK not in result.stderr
     assert as_json.returncode == 1
     (error,) = json.loads(as_json.stdout)["errors"]
-    assert error["where"] == "meltano.yml: jobs[2].tasks[0]"
+    assert (error["file"], error["line"], error["key_path"]) == (
+        "meltano.yml",
+        line,
+        "jobs[2].tasks[0]",
+    )
+    assert (error["severity"], error["code"]) == ("error", "BLOCK_UNKNOWN_PLUGIN")
+    assert error["message"].startswith("unknown plugin 'tap-oracle-wsm'")
 
 
 def test_validate_names_the_line_of_a_yaml_syntax_error(in_process_cli: InProcessCli) -> None:
@@ -171,7 +183,11 @@ def test_validate_names_the_line_of_a_yaml_syntax_error(in_process_cli: InProces
     result = in_process_cli.run("validate")
 
     assert result.returncode == 1
-    assert re.search(r"^error: meltano\.yml: .*line \d+", result.stdout, flags=re.MULTILINE)
+    assert re.search(
+        r"^error: meltano\.yml:(\d+): line \1, column \d+: invalid YAML: .* \[YAML_INVALID\]$",
+        result.stdout,
+        flags=re.MULTILINE,
+    )
     assert TRACEBACK not in result.stdout + result.stderr
 
 

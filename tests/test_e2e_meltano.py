@@ -240,13 +240,15 @@ def test_misspelt_plugin_in_a_job_fails_validate_naming_file_and_key_path(
     session: Session,
 ) -> None:
     task = "gruponos-infra:preflight tap-oracle-wms target-oracle"
+    text = session.project.meltano_yml.read_text(encoding="utf-8")
+    line = 1 + text[: text.index(task)].count("\n")
     with session.edited(task, task.replace("tap-oracle-wms ", "tap-oracle-wsm ")):
         result = session.invoke("validate")
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert (
-        "error: meltano.yml: jobs[2].tasks[0]: unknown plugin 'tap-oracle-wsm' "
-        "(did you mean 'tap-oracle-wms'?)"
+        f"error: meltano.yml:{line}: jobs[2].tasks[0]: unknown plugin 'tap-oracle-wsm' "
+        "(did you mean 'tap-oracle-wms'?) [BLOCK_UNKNOWN_PLUGIN]"
     ) in result.stdout
     assert "validation failed: 1 error(s)" in result.stdout
 

@@ -428,8 +428,8 @@ def jobs_project(tmp_path: Path, jobs: str, extra: str = "") -> Path:
 def test_mapping_between_tap_and_target_is_accepted(tmp_path: Path) -> None:
     root = jobs_project(
         tmp_path,
-        "- name: x\n  tasks: gruponos-infra:preflight-x tap-a hide-emails target-b "
-        "gruponos-infra:dispose-x\n",
+        "- name: x\n  tasks: [gruponos-infra:preflight-x tap-a hide-emails target-b "
+        "gruponos-infra:dispose-x]\n",
     )
 
     assert rendered(validate_project(root)) == []
@@ -440,40 +440,40 @@ def test_mapping_between_tap_and_target_is_accepted(tmp_path: Path) -> None:
     [
         (
             "tap-a  target-b",
-            "meltano.yml: jobs[0].tasks: empty block: a double, leading or trailing space "
+            "meltano.yml: jobs[0].tasks[0]: empty block: a double, leading or trailing space "
             "(meltano splits tasks on single spaces)",
         ),
         (
             "tap-a gruponos-infra:preflight-x target-b",
-            "meltano.yml: jobs[0].tasks: 'gruponos-infra:preflight-x' comes between extractor "
+            "meltano.yml: jobs[0].tasks[0]: 'gruponos-infra:preflight-x' comes between extractor "
             "'tap-a' and a loader: meltano run needs the extractor, its mappings and the loader "
             "next to each other",
         ),
-        ("tap-a", "meltano.yml: jobs[0].tasks: extractor 'tap-a' has no loader after it"),
-        ("target-b", "meltano.yml: jobs[0].tasks: loader 'target-b' has no extractor before it"),
+        ("tap-a", "meltano.yml: jobs[0].tasks[0]: extractor 'tap-a' has no loader after it"),
+        ("target-b", "meltano.yml: jobs[0].tasks[0]: loader 'target-b' has no extractor before it"),
         (
             "tap-a meltano-map-transformer target-b",
-            "meltano.yml: jobs[0].tasks: 'meltano-map-transformer' is a mapper plugin: a block "
+            "meltano.yml: jobs[0].tasks[0]: 'meltano-map-transformer' is a mapper plugin: a block "
             "names one of its mappings such as 'hide-emails'",
         ),
         (
             "other tap-a target-b",
-            "meltano.yml: jobs[0].tasks: 'other' is a job: a job cannot be a block of another "
+            "meltano.yml: jobs[0].tasks[0]: 'other' is a job: a job cannot be a block of another "
             "job (meltano run expands job names only on its command line)",
         ),
         (
             "gruponos-infra:preflight-x tap-a target-b gruponos-infra:dispose-y",
-            "meltano.yml: jobs[0].tasks: dispose block 'gruponos-infra:dispose-y' releases the "
+            "meltano.yml: jobs[0].tasks[0]: dispose block 'gruponos-infra:dispose-y' releases the "
             "run lock of 'y' but the preflight took the lock of 'x'",
         ),
         (
             "gruponos-infra:guard-x",
-            "meltano.yml: jobs[0].tasks: 'gruponos-infra:guard-x' in job 'x' runs job 'x', "
+            "meltano.yml: jobs[0].tasks[0]: 'gruponos-infra:guard-x' in job 'x' runs job 'x', "
             "which runs job 'x' again: endless recursion",
         ),
         (
             "gruponos-infra:guard-loop",
-            "meltano.yml: jobs[0].tasks: 'gruponos-infra:guard-loop' guards job 'loop', which "
+            "meltano.yml: jobs[0].tasks[0]: 'gruponos-infra:guard-loop' guards job 'loop', which "
             "does not exist",
         ),
     ],
@@ -481,7 +481,7 @@ def test_mapping_between_tap_and_target_is_accepted(tmp_path: Path) -> None:
 def test_broken_block_sequences_are_named(tmp_path: Path, tasks: str, expected: str) -> None:
     root = jobs_project(
         tmp_path,
-        f"- name: x\n  tasks: {tasks}\n- name: other\n  tasks: [tap-a target-b]\n",
+        f"- name: x\n  tasks: ['{tasks}']\n- name: other\n  tasks: [tap-a target-b]\n",
     )
 
     assert rendered(validate_project(root)) == [expected]
@@ -502,8 +502,8 @@ def test_nested_task_lists_report_the_inner_index(tmp_path: Path) -> None:
 def test_job_named_like_a_plugin_and_duplicates_are_errors(tmp_path: Path) -> None:
     root = jobs_project(
         tmp_path,
-        "- name: tap-a\n  tasks: tap-a target-b\n- name: y\n  tasks: tap-a target-b\n"
-        "- name: y\n  tasks: tap-a target-b\n",
+        "- name: tap-a\n  tasks: [tap-a target-b]\n- name: y\n  tasks: [tap-a target-b]\n"
+        "- name: y\n  tasks: [tap-a target-b]\n",
     )
 
     assert rendered(validate_project(root)) == [
@@ -541,7 +541,7 @@ def test_own_utility_name_comes_from_meltano_utility_name(
 def test_schedules_legacy_form_and_bad_intervals(tmp_path: Path) -> None:
     root = jobs_project(
         tmp_path,
-        "- name: x\n  tasks: tap-a target-b\n",
+        "- name: x\n  tasks: [tap-a target-b]\n",
         """schedules:
 - name: legacy-ok
   extractor: tap-a
@@ -551,6 +551,7 @@ def test_schedules_legacy_form_and_bad_intervals(tmp_path: Path) -> None:
 - name: legacy-wrong
   extractor: tap-a
   loader: tap-a
+  transform: run
   interval: '@daily'
 - name: bad-cron
   job: x
@@ -563,9 +564,8 @@ def test_schedules_legacy_form_and_bad_intervals(tmp_path: Path) -> None:
     assert rendered(validate_project(root)) == [
         "meltano.yml: schedules[1].loader: schedule 'legacy-wrong' names extractor 'tap-a', "
         "not a loader",
-        "meltano.yml: schedules[2].interval: schedule 'bad-cron': '61 * * * *' is neither a "
-        "cron expression of five fields nor one of @hourly, @daily, @weekly, @monthly, "
-        "@yearly, @once",
+        "meltano.yml: schedules[2].interval: schedule 'bad-cron': interval '61 * * * *': the "
+        "minute field '61' is not valid: 61 is outside 0-59",
         "meltano.yml: schedules[3]: schedule 'nothing' names no job (nor an extractor and a "
         "loader)",
     ]
@@ -574,7 +574,7 @@ def test_schedules_legacy_form_and_bad_intervals(tmp_path: Path) -> None:
 def test_included_files_are_validated_with_their_own_name(tmp_path: Path) -> None:
     root = jobs_project(
         tmp_path,
-        "- name: x\n  tasks: tap-a target-b\n",
+        "- name: x\n  tasks: [tap-a target-b]\n",
         "include_paths:\n- ./jobs/*.yml\n- ./missing.yml\n",
     )
     (root / "jobs").mkdir()
@@ -593,7 +593,7 @@ def test_included_files_are_validated_with_their_own_name(tmp_path: Path) -> Non
 
 def test_yaml_error_in_an_included_file_names_that_file(tmp_path: Path) -> None:
     root = jobs_project(
-        tmp_path, "- name: x\n  tasks: tap-a target-b\n", "include_paths:\n- ./extra.yml\n"
+        tmp_path, "- name: x\n  tasks: [tap-a target-b]\n", "include_paths:\n- ./extra.yml\n"
     )
     (root / "extra.yml").write_text("schedules:\n- name: s\n  interval: @daily\n", "utf-8")
 
@@ -604,7 +604,7 @@ def test_yaml_error_in_an_included_file_names_that_file(tmp_path: Path) -> None:
 
 def test_top_level_typos_and_the_deprecated_version_key_are_warnings(tmp_path: Path) -> None:
     root = jobs_project(
-        tmp_path, "- name: x\n  tasks: tap-a target-b\n", "version: 1\nschedule: []\n"
+        tmp_path, "- name: x\n  tasks: [tap-a target-b]\n", "version: 1\nschedule: []\n"
     )
 
     report = validate_project(root)
@@ -618,7 +618,7 @@ def test_top_level_typos_and_the_deprecated_version_key_are_warnings(tmp_path: P
 
 
 def test_duplicate_yaml_keys_are_refused_like_meltano_does(tmp_path: Path) -> None:
-    root = jobs_project(tmp_path, "- name: x\n  tasks: tap-a target-b\n", "jobs: []\n")
+    root = jobs_project(tmp_path, "- name: x\n  tasks: [tap-a target-b]\n", "jobs: []\n")
 
     report = validate_project(root)
 
@@ -647,9 +647,22 @@ def test_environment_configuring_an_unknown_plugin_is_an_error(tmp_path: Path) -
 
 
 def test_findings_are_frozen_and_render_as_file_key_message() -> None:
-    finding = ProjectFinding("error", "meltano.yml", "jobs[2].tasks[0]", "unknown plugin 'x'")
+    finding = ProjectFinding(
+        "error", "meltano.yml", "jobs[2].tasks[0]", "unknown plugin 'x'", "BLOCK_UNKNOWN_PLUGIN", 7
+    )
 
     assert str(finding) == "meltano.yml: jobs[2].tasks[0]: unknown plugin 'x'"
+    assert finding.render() == (
+        "error: meltano.yml:7: jobs[2].tasks[0]: unknown plugin 'x' [BLOCK_UNKNOWN_PLUGIN]"
+    )
+    assert finding.to_dict() == {
+        "severity": "error",
+        "code": "BLOCK_UNKNOWN_PLUGIN",
+        "file": "meltano.yml",
+        "line": 7,
+        "key_path": "jobs[2].tasks[0]",
+        "message": "unknown plugin 'x'",
+    }
     with pytest.raises(dataclasses.FrozenInstanceError):
         finding.message = "changed"  # type: ignore[misc]
 

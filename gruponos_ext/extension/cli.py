@@ -92,15 +92,23 @@ def initialize(force: bool, write: bool) -> int:
 
 @app_command()
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option(
+    "--ignore",
+    "ignore",
+    multiple=True,
+    metavar="CODE",
+    help="Silence the rule CODE (shown in [brackets] after each finding); repeatable. "
+    "The setting validate_ignore does the same.",
+)
 @format_option("text", "json")
-def validate(strict: bool, output_format: str) -> int:
+def validate(strict: bool, ignore: tuple[str, ...], output_format: str) -> int:
     """Check settings, container wiring and meltano.yml without touching any system.
 
     Opens no network connection and needs no secrets: safe as a CI step.
     """
     from gruponos_ext.extension.commands.validate import validate
 
-    return validate(strict=strict, output_format=output_format)
+    return validate(strict=strict, output_format=output_format, ignore=ignore)
 
 
 @app_command()

@@ -3,11 +3,14 @@
 Opens no network connection and needs no secret (``$VAR`` references count
 as set): a CI step. A bad setting is a finding like any other, and the exit
 status is then 2 (bad settings), else 1 on errors (or warnings with
-``--strict``), else 0.
+``--strict``), else 0. ``--ignore CODE`` and the setting ``validate_ignore``
+silence rules by code; an unknown code is bad usage (exit 2) before anything
+is checked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -15,7 +18,6 @@ import click
 from gruponos_ext.extension.commands.session import (
     active_profile,
     booted,
-    emit_json,
     load_settings,
     profile_line,
     project_root,
@@ -24,84 +26,48 @@ from gruponos_ext.extension.output import ExitCode
 
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
+    from gruponos_ext.extension.project import ProjectFinding
     from gruponos_ext.infrastructure.di_container import ProfileChoice
 
 __all__ = ["validate"]
 
-Finding = dict[str, str]
 
-
-def validate(*, strict: bool, output_format: str) -> int:
+def validate(*, strict: bool, output_format: str, ignore: Sequence[str] = ()) -> int:
     """Check everything, print the findings and the verdict; the exit status."""
-    from gruponos_ext.config import SettingsError
+    import json
 
-    findings: list[Finding] = []
+    from gruponos_ext.config import SettingsError
+    from gruponos_ext.extension.project import render, validate_project
+    from gruponos_ext.extension.project.codes import check_codes
+
+    silenced = set(check_codes(ignore))
+    findings: list[ProjectFinding] = []
     settings: GruponosMeltanoSettings | None = None
     choice: ProfileChoice | None = None
     try:
         settings = load_settings()
     except SettingsError as error:
-        findings += [
-            {"severity": "error", "where": f"setting {i.env_var}", "message": i.reason}
-            for i in error.issues
-        ]
+        findings += render.settings_findings(error.issues)
     if settings is not None:
+        variable = "GRUPONOS_INFRA_VALIDATE_IGNORE"
+        silenced |= set(check_codes(settings.validate_ignore, source=variable))
         with booted(settings) as container:
             choice = active_profile(container)
-            report = container.validate()
-        findings += [{"severity": "error", "where": "wiring", "message": e} for e in report.errors]
-        findings += [
-            {"severity": "warning", "where": "wiring", "message": w} for w in report.warnings
-        ]
-    findings += _project_findings(settings)
-
-    errors = [f for f in findings if f["severity"] == "error"]
-    warnings = [f for f in findings if f["severity"] != "error"]
-    # With --strict a warning fails: the verdict must say so, not "passed" with exit 1.
-    failed = bool(errors or (strict and warnings))
+            findings += render.wiring_findings(container.validate())
+    root = project_root(settings)
+    if root is None:
+        findings.append(render.project_root_unknown())
+    else:
+        # Every environment: a broken prod must fail CI in dev.
+        findings += render.project_findings(validate_project(root))
+    result = render.ValidationResult(findings, strict=strict, ignore=silenced)
     if output_format == "json":
-        emit_json(
-            {
-                "ok": not failed,
-                "strict": strict,
-                "profile": choice.to_dict() if choice is not None else None,
-                "errors": errors,
-                "warnings": warnings,
-            }
-        )
+        document = {**result.to_dict(), "profile": choice.to_dict() if choice else None}
+        click.echo(json.dumps(document, indent=2))
     else:
         if choice is not None:
             click.echo(profile_line(choice))
-        for f in findings:
-            click.echo(f"{f['severity']}: {f['where']}: {f['message']}")
-        verdict = "validation failed" if failed else "validation passed"
-        if failed and not errors:
-            verdict += " (--strict: warnings fail)"
-        click.echo(f"{verdict}: {len(errors)} error(s), {len(warnings)} warning(s)")
+        click.echo(result.render("text"))
     if settings is None:
         return SettingsError.exit_code
-    return ExitCode.FAILED if failed else ExitCode.OK
-
-
-def _project_findings(settings: GruponosMeltanoSettings | None) -> list[Finding]:
-    root = project_root(settings)
-    if root is None:
-        return [
-            {
-                "severity": "warning",
-                "where": "project",
-                "message": "MELTANO_PROJECT_ROOT is not set, so meltano.yml was not checked; "
-                "run through `meltano invoke gruponos-infra:validate`",
-            }
-        ]
-    from gruponos_ext.extension.project import validate_project
-
-    project = validate_project(root)  # every environment: a broken prod must fail CI in dev
-    return [
-        {
-            "severity": f.severity,
-            "where": f"{f.file}: {f.key_path}" if f.key_path else f.file,
-            "message": f.message,
-        }
-        for f in project.findings
-    ]
+    return ExitCode.FAILED if result.failed else ExitCode.OK

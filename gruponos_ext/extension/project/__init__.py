@@ -1,0 +1,108 @@
+"""Static checks of a Meltano project, and a model of it: the project part of ``validate``.
+
+:func:`validate_project` reads ``meltano.yml`` (and its ``include_paths``
+files), never opens a connection and never needs a secret, and reports what
+Meltano 4.4.1 would refuse (to load, or to run) and what is likely wrong:
+blocks naming plugins or commands that do not exist, schedules naming
+missing jobs or with intervals Meltano refuses, environments Meltano's model
+rejects, this extension's settings that its runtime would reject, and its
+preflight/dispose blocks in the wrong place. Each finding names the file, the
+key path, the line and a stable rule code::
+
+    error: meltano.yml:41: jobs[2].tasks[0]: unknown plugin 'tap-oracle-wm'
+    (did you mean 'tap-oracle-wms'?) [BLOCK_UNKNOWN_PLUGIN]    <- one line
+
+:func:`load_project` gives the read-only :class:`ProjectModel` (plugins by
+type and name, jobs with their blocks, schedules, environments) for other
+parts of the extension, without importing Meltano.
+
+The package, one room per step:
+
+* :mod:`.yamlio`: one file: size limit before parsing, YAML as Meltano reads it, lines;
+* :mod:`.loading`: ``meltano.yml`` and its ``include_paths``;
+* :mod:`.model` and :mod:`.build`: the project model, built as Meltano builds its own;
+* :mod:`.cron`: schedule intervals, Meltano's rules;
+* :mod:`.rules`: one module per rule family;
+* :mod:`.codes`, :mod:`.findings`: rule codes, findings and reports;
+* :mod:`.render`: the ``validate`` command's text and JSON output.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gruponos_ext._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from gruponos_ext.extension.project.api import (
+        DEFAULT_UTILITY_NAME,
+        ProjectLoadError,
+        load_project,
+        read_project,
+        validate_project,
+    )
+    from gruponos_ext.extension.project.codes import RULES, Rule, Severity
+    from gruponos_ext.extension.project.findings import ProjectFinding, ProjectReport, Where
+    from gruponos_ext.extension.project.loading import MELTANO_FILE
+    from gruponos_ext.extension.project.model import (
+        Block,
+        Environment,
+        EnvironmentPlugin,
+        Job,
+        Plugin,
+        ProjectModel,
+        Schedule,
+        Task,
+    )
+    from gruponos_ext.extension.project.yamlio import MAX_FILE_BYTES
+
+__all__ = [
+    "DEFAULT_UTILITY_NAME",
+    "MAX_FILE_BYTES",
+    "MELTANO_FILE",
+    "RULES",
+    "Block",
+    "Environment",
+    "EnvironmentPlugin",
+    "Job",
+    "Plugin",
+    "ProjectFinding",
+    "ProjectLoadError",
+    "ProjectModel",
+    "ProjectReport",
+    "Rule",
+    "Schedule",
+    "Severity",
+    "Task",
+    "Where",
+    "load_project",
+    "read_project",
+    "validate_project",
+]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "DEFAULT_UTILITY_NAME": ".api",
+        "ProjectLoadError": ".api",
+        "load_project": ".api",
+        "read_project": ".api",
+        "validate_project": ".api",
+        "RULES": ".codes",
+        "Rule": ".codes",
+        "Severity": ".codes",
+        "ProjectFinding": ".findings",
+        "ProjectReport": ".findings",
+        "Where": ".findings",
+        "MELTANO_FILE": ".loading",
+        "Block": ".model",
+        "Environment": ".model",
+        "EnvironmentPlugin": ".model",
+        "Job": ".model",
+        "Plugin": ".model",
+        "ProjectModel": ".model",
+        "Schedule": ".model",
+        "Task": ".model",
+        "MAX_FILE_BYTES": ".yamlio",
+    },
+)
