@@ -26,16 +26,17 @@ def test_the_bundled_project_as_a_model() -> None:
     sample = model.job("sample-jsonl")
     assert sample is not None
     assert [block.text for block in sample.blocks] == [
-        "gruponos-infra:preflight-sample",
+        "gruponos-infra:preflight",
         "tap-jsonl",
         "target-jsonl",
-        "gruponos-infra:dispose-sample",
+        "gruponos-infra:dispose",
     ]
     first = sample.blocks[0]
-    assert (first.name, first.command) == ("gruponos-infra", "preflight-sample")
+    assert (first.name, first.command) == ("gruponos-infra", "preflight")
     assert (first.where.file, first.where.key_path) == ("meltano.yml", "jobs[0].tasks[0]")
     text = (REPO_ROOT / "meltano.yml").read_text(encoding="utf-8")
-    assert first.where.line == 1 + text[: text.index(first.text)].count("\n")
+    task = text.index(f"- {first.text} ", text.index("\njobs:"))  # not its mentions in comments
+    assert first.where.line == 1 + text[:task].count("\n")
 
     hourly = model.schedule("wms-incremental-hourly")
     assert hourly is not None

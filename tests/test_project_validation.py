@@ -187,8 +187,10 @@ def test_dispose_before_the_target_is_an_error(tmp_path: Path) -> None:
     )
 
     assert rendered(validate_project(root)) == [
+        "meltano.yml: jobs[0].tasks[0]: the bare preflight block 'gruponos-infra:preflight' of "
+        "job 'sample-jsonl' has its dispose in another task: keep both in the task they bracket",
         "meltano.yml: jobs[0].tasks[1]: dispose block 'gruponos-infra:dispose' runs "
-        "before the target 'target-jsonl': put it after the target"
+        "before the target 'target-jsonl': put it after the target",
     ]
 
 

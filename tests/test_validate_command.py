@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog.testing
-from click.testing import CliRunner, Result
 
-from gruponos_ext.extension.cli import cli
+from tests.support.cli import CliResult, run_in_process
+
+# validate names the service profile first (see the edge of issue 9).
+PROFILE = "profile: development (default: no Meltano environment)"
 
 WARNING_PROJECT = """\
 project_id: command-tests
@@ -25,17 +25,11 @@ plugins:
 """
 
 
-def run_validate(root: Path | None, *args: str, **env: str) -> Result:
+def run_validate(root: Path | None, *args: str, **env: str) -> CliResult:
     """``gruponos_extension validate ARGS`` with only the given settings in the environment."""
-    clean: dict[str, str | None] = {
-        name: None for name in os.environ if name.startswith(("GRUPONOS_", "MELTANO_"))
-    }
-    clean["MELTANO_PROJECT_ROOT"] = str(root) if root is not None else None
-    clean.update(env)
-    # In-process, structlog keeps whatever an earlier test left configured: capture its
-    # events, so only the command's own output reaches stdout.
-    with structlog.testing.capture_logs():
-        return CliRunner().invoke(cli, ["validate", *args], env=clean)
+    overlay: dict[str, str | None] = {"MELTANO_PROJECT_ROOT": str(root) if root else None}
+    overlay.update(env)
+    return run_in_process(["validate", *args], overlay)
 
 
 @pytest.fixture
@@ -47,8 +41,9 @@ def project(tmp_path: Path) -> Path:
 def test_each_finding_is_one_line_with_line_and_rule_code(project: Path) -> None:
     result = run_validate(project)
 
-    assert result.exit_code == 0, result.stdout
+    assert result.returncode == 0, result.stdout
     assert result.stdout.splitlines() == [
+        PROFILE,
         "warning: meltano.yml:8: plugins.extractors[0].start_date: 'start_date' is not a key "
         "of a plugin entry: it is a setting of extractor 'tap-a', so it belongs under config: "
         "[PLUGIN_UNKNOWN_KEY]",
@@ -78,14 +73,15 @@ def test_strict_fails_on_a_warning_and_ignore_silences_its_rule(project: Path) -
     silenced = run_validate(project, "--strict", "--ignore", "PLUGIN_UNKNOWN_KEY")
     lower_case = run_validate(project, "--strict", "--ignore", "plugin_unknown_key")
 
-    assert strict.exit_code == 1
+    assert strict.returncode == 1
     assert strict.stdout.splitlines()[-1] == (
         "validation failed (--strict: warnings fail): 0 error(s), 1 warning(s)"
     )
     for result in (silenced, lower_case):
-        assert result.exit_code == 0, result.stdout
+        assert result.returncode == 0, result.stdout
         assert result.stdout.splitlines() == [
-            "validation passed: 0 error(s), 0 warning(s), 1 ignored (PLUGIN_UNKNOWN_KEY)"
+            PROFILE,
+            "validation passed: 0 error(s), 0 warning(s), 1 ignored (PLUGIN_UNKNOWN_KEY)",
         ]
 
 
@@ -94,14 +90,14 @@ def test_the_validate_ignore_setting_silences_rules_too(project: Path) -> None:
         project, "--strict", GRUPONOS_INFRA_VALIDATE_IGNORE="SECRET_LITERAL,PLUGIN_UNKNOWN_KEY"
     )
 
-    assert result.exit_code == 0, result.stdout
+    assert result.returncode == 0, result.stdout
     assert result.stdout.endswith("1 ignored (PLUGIN_UNKNOWN_KEY, SECRET_LITERAL)\n")
 
 
 def test_an_unknown_code_to_ignore_exits_2_naming_it_and_the_close_codes(project: Path) -> None:
     result = run_validate(project, "--ignore", "PLUGIN_UNKNWON_KEY")
 
-    assert result.exit_code == 2
+    assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         "error: --ignore: unknown rule code 'PLUGIN_UNKNWON_KEY'; close: PLUGIN_UNKNOWN_KEY, "
@@ -113,7 +109,7 @@ def test_an_unknown_code_to_ignore_exits_2_naming_it_and_the_close_codes(project
 def test_an_unknown_code_in_the_setting_exits_2_naming_the_variable(project: Path) -> None:
     result = run_validate(project, GRUPONOS_INFRA_VALIDATE_IGNORE="NOT_A_RULE")
 
-    assert result.exit_code == 2
+    assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(
         "error: GRUPONOS_INFRA_VALIDATE_IGNORE: unknown rule code 'NOT_A_RULE'"
@@ -124,9 +120,9 @@ def test_invalid_settings_cannot_be_silenced(project: Path) -> None:
     ignored = run_validate(project, "--ignore", "INVALID_SETTINGS")
     bad_port = run_validate(project, "--ignore", "WIRING_ERROR", GRUPONOS_INFRA_ORACLE_PORT="x")
 
-    assert ignored.exit_code == 2
+    assert ignored.returncode == 2
     assert "INVALID_SETTINGS cannot be ignored" in ignored.stderr
-    assert bad_port.exit_code == 2
+    assert bad_port.returncode == 2
     assert (
         "error: setting GRUPONOS_INFRA_ORACLE_PORT: must be an integer from 1 to 65535 "
         "(got 'x') [INVALID_SETTINGS]" in bad_port.stdout
@@ -140,7 +136,7 @@ def test_errors_fail_and_are_counted_whatever_is_silenced(tmp_path: Path) -> Non
 
     result = run_validate(tmp_path, "--ignore", "PLUGIN_UNKNOWN_KEY", "--format", "json")
 
-    assert result.exit_code == 1
+    assert result.returncode == 1
     document = json.loads(result.stdout)
     assert document["ok"] is False and document["ignored"] == 1
     assert [e["code"] for e in document["errors"]] == ["BLOCK_UNKNOWN_PLUGIN"]
@@ -150,11 +146,12 @@ def test_errors_fail_and_are_counted_whatever_is_silenced(tmp_path: Path) -> Non
 def test_outside_meltano_the_project_is_not_checked_but_said_so() -> None:
     result = run_validate(None)
 
-    assert result.exit_code == 0
-    assert result.stdout.splitlines()[0] == (
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[:2] == [
+        PROFILE,
         "warning: project: MELTANO_PROJECT_ROOT is not set, so meltano.yml was not checked; "
-        "run through `meltano invoke gruponos-infra:validate` [PROJECT_ROOT_UNKNOWN]"
-    )
+        "run through `meltano invoke gruponos-infra:validate` [PROJECT_ROOT_UNKNOWN]",
+    ]
 
 
 def test_every_rule_code_is_documented_in_the_readme_with_its_severity() -> None:

@@ -239,7 +239,11 @@ plugins:
     )
 
 
-def test_a_meltano_environment_the_runtime_cannot_map_is_reported(tmp_path: Path) -> None:
+def test_any_meltano_environment_name_is_accepted_as_the_runtime_accepts_it(
+    tmp_path: Path,
+) -> None:
+    from gruponos_ext.config import GruponosMeltanoSettings
+
     report = check(
         tmp_path,
         """
@@ -250,10 +254,11 @@ plugins:
 """,
     )
 
-    assert summary(report) == [("error", "OWN_SETTING_INVALID", "environments[0]")]
-    assert "(MELTANO_ENVIRONMENT): Meltano environment 'userdev' is not one of" in (
-        report.findings[0].message
-    )
+    # The runtime maps a Meltano environment it does not know to the development
+    # profile (issue 9: a name never switches profiles by itself), so validate agrees.
+    assert summary(report) == []
+    runtime = GruponosMeltanoSettings.from_env({"MELTANO_ENVIRONMENT": "userdev"})
+    assert runtime.environment == "development"
 
 
 def test_references_satisfy_requirements_but_their_values_are_never_judged(

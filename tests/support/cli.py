@@ -49,6 +49,7 @@ __all__ = [
     "in_process_cli",
     "only_line",
     "oracle_env",
+    "run_in_process",
     "with_bytecode_cache",
 ]
 
@@ -250,25 +251,36 @@ class InProcessCli:
         The process environment is the caller's without any GRUPONOS_*,
         MELTANO_* or logging variable, plus ``self.env`` and ``env``.
         """
-        from click.testing import CliRunner
-
-        from gruponos_ext.extension.cli import cli
-
-        overlay: dict[str, str | None] = {
-            name: None
-            for name in os.environ
-            if name.startswith(("GRUPONOS_", "MELTANO_")) or name in _CALLER_LOGGING
-        }
-        overlay.update({**self.env, **(env or {})})
+        overlay: dict[str, str | None] = {**self.env, **(env or {})}
         for name in unset:
             overlay[name] = None
-        with _working_directory(cwd or self.root.parent), _restored_logging():
-            result = CliRunner().invoke(
-                cli, list(args), env=overlay, prog_name="gruponos_extension"
-            )
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception  # a bug in the CLI, not an exit status
-        return CliResult(tuple(args), result.exit_code, result.stdout, result.stderr)
+        return run_in_process(args, overlay, cwd=cwd or self.root.parent)
+
+
+def run_in_process(
+    args: Iterable[str], env: Mapping[str, str | None], *, cwd: Path | None = None
+) -> CliResult:
+    """``gruponos_extension *args`` in this process, with logging as if it were its own.
+
+    The environment is the caller's without any GRUPONOS_*, MELTANO_* or
+    logging variable, then ``env`` (a ``None`` value unsets a variable).
+    """
+    from click.testing import CliRunner
+
+    from gruponos_ext.extension.cli import cli
+
+    argv = list(args)
+    overlay: dict[str, str | None] = {
+        name: None
+        for name in os.environ
+        if name.startswith(("GRUPONOS_", "MELTANO_")) or name in _CALLER_LOGGING
+    }
+    overlay.update(env)
+    with _working_directory(cwd or Path.cwd()), _restored_logging():
+        result = CliRunner().invoke(cli, argv, env=overlay, prog_name="gruponos_extension")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a bug in the CLI, not an exit status
+    return CliResult(tuple(argv), result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture
