@@ -50,8 +50,8 @@ def test_the_bundled_project_as_a_model() -> None:
     assert model.active_environment is model.environment("dev")
     utility = model.plugin("utilities", "gruponos-infra")
     assert utility is not None and utility.is_custom_definition
-    command = model.command(utility, "preflight-sample")
-    assert command is not None and command.args == "preflight --job sample-jsonl"
+    command = model.command(utility, "guard-sample")
+    assert command is not None and command.args == "guard sample-jsonl"
     full = model.plugin("extractors", "tap-oracle-wms-full")
     assert full is not None and full.inherit_from == "tap-oracle-wms"
     assert model.parent(full) is model.plugin("extractors", "tap-oracle-wms")
