@@ -1,5 +1,5 @@
 # The two fresh-machine commands (see README):
-#   make run   - set up, then validate and health-check the bundled Meltano project
+#   make run   - set up, then validate, run the sample job under guard, health, history
 #   make test  - set up, then run ruff, mypy and every test
 # Everything lives in .venv; nothing is installed outside this checkout.
 
@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest bench clean system-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
+# The lifecycle, seen whole: install, validate, the sample job under guard
+# (preflight, tap-jsonl -> target-jsonl, dispose), health, then the history.
+run: export GRUPONOS_INFRA_METRICS_DIR := $(CURDIR)/output/metrics
 run: $(STAMP)
-	$(BIN)/meltano install gruponos-infra tap-jsonl target-jsonl
-	$(BIN)/meltano invoke gruponos-infra:validate
-	$(BIN)/meltano invoke gruponos-infra:health
+	@echo "==> Installing the bundled project's plugins (gruponos-infra, tap-jsonl, target-jsonl; first time ~1 min)"
+	@$(BIN)/meltano install gruponos-infra tap-jsonl target-jsonl
+	@echo "==> Validating settings, wiring and meltano.yml"
+	@$(BIN)/meltano invoke gruponos-infra:validate
+	@echo "==> Running the sample job under guard: preflight, tap-jsonl -> target-jsonl, dispose"
+	@$(BIN)/meltano invoke gruponos-infra:guard-sample
+	@echo "==> Health checks"
+	@$(BIN)/meltano invoke gruponos-infra:health
+	@echo "==> History: runs, locks and health results"
+	@$(BIN)/meltano invoke gruponos-infra:history --limit 5
+	@echo "==> Done. State (run records, locks, health history): $(CURDIR)/.meltano/gruponos-infra/state.db"
+	@echo "    Metrics (Prometheus textfiles): $(GRUPONOS_INFRA_METRICS_DIR)/gruponos_job_sample-jsonl.prom, gruponos_health.prom"
+	@echo "    Sample output: $(CURDIR)/output/allocations.jsonl"
 
 lint: $(STAMP)
 	$(BIN)/ruff check gruponos_ext tests bench
@@ -33,7 +46,22 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# Debian packages the tests use: PostgreSQL's server binaries (a throw-away server
+# per test session) and libfaketime (a worker whose clock is off). Installed when
+# missing and we are root (CI); otherwise the tests that need them say why they skip.
+system-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v faketime >/dev/null 2>&1 || missing="$$missing faketime"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "missing system packages:$$missing (as root: apt-get install$$missing)"; \
+	  fi; \
+	fi
+
+test: system-deps lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[test,bench]'

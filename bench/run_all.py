@@ -1,4 +1,4 @@
-"""Run every benchmark (health, container, startup), print the tables and a summary.
+"""Run every benchmark (health, container, startup, state), print the tables and a summary.
 
 Each bench runs in a fresh process of its own (``--json``), so one bench's
 threads, imports or caches never colour another's figures. The tables are
@@ -6,7 +6,7 @@ printed, then one summary of every target (figure, limit, ratio, PASS/MISS),
 and everything is written to ``bench/results/latest.json``. Exit status 1 when
 any target is missed or a bench fails to run.
 
-    .venv/bin/python bench/run_all.py [--quick] [--only health,container,startup]
+    .venv/bin/python bench/run_all.py [--quick] [--only health,container,startup,state]
 
 ``make bench`` installs the peers (the ``bench`` extra) and runs this.
 """
@@ -30,12 +30,14 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import bench_container  # noqa: E402
 import bench_startup  # noqa: E402
+import bench_state  # noqa: E402
 
 BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     # name: (script, args, --quick args)
     "health": ("bench_health.py", [], ["--repeat", "1"]),
     "container": ("bench_container.py", [], ["--repeat", "3", "--validate-repeat", "1"]),
     "startup": ("bench_startup.py", [], ["--runs", "3"]),
+    "state": ("bench_state.py", [], ["--rounds", "5", "--runs", "3"]),
 }
 
 
@@ -145,6 +147,19 @@ def key_figures(benches: dict[str, dict[str, Any]]) -> list[str]:
             lines.append(
                 f"{c['name']}: median {c['median_s']:.3f} s, min {c['min_s']:.3f} s{ratio}"
             )
+    state = benches.get("state", {})
+    for r in state.get("locks", []):
+        lines.append(
+            f"lock acquire, {state['racers']} racers, {r['store']}: median {r['median_ms']:.1f} ms,"
+            f" p95 {r['p95_ms']:.1f} ms"
+        )
+    for r in state.get("processes", []):
+        lines.append(
+            f"whole process on {r['store']}: preflight {r['preflight_median_s']:.3f} s,"
+            f" dispose {r['dispose_median_s']:.3f} s"
+        )
+    if "import" in state:
+        lines.append(f"import psycopg: median {state['import']['psycopg_import_median_ms']:.0f} ms")
     health = benches.get("health", {})
     for r in health.get("results", []):
         lines.append(f"health runner, {r['scenario']}: median {r['median_s']:.3f} s")
@@ -189,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         "health": render_health,
         "container": bench_container.render,
         "startup": bench_startup.render,
+        "state": bench_state.render,
     }
     for name in selected:
         data = run_bench(name, args.quick)

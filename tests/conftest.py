@@ -13,4 +13,7 @@ pytest_plugins = [
     "tests.support.alerts",
     "tests.support.cli",
     "tests.support.runs",
+    "tests.support.doctests",
+    "tests.support.postgres",
+    "tests.support.state",
 ]

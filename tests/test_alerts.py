@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from gruponos_ext.config import GruponosMeltanoSettings
+from gruponos_ext.core.redaction import Redactor, mask_url
 from gruponos_ext.core.result import Result
 from gruponos_ext.services.alerts import (
     Alert,
@@ -33,12 +34,12 @@ from gruponos_ext.services.alerts import (
     SlackChannel,
     WebhookChannel,
     derive_dedup_key,
-    mask_url,
-    sanitize_error,
+    describe_failure,
 )
 from gruponos_ext.services.breaker import BreakerState, CircuitBreaker
-from tests.support.alerts import SmtpServer, WebhookReceiver
-from tests.support.net import SilentListener, server_tls_context
+from tests.support.alerts import EchoingSmtpListener, SmtpServer, WebhookReceiver
+from tests.support.net import HttpTestServer, Route, SilentListener, server_tls_context
+from tests.support.secrets import assert_no_base64_of, assert_no_leak, leak_forms, url_leak_forms
 
 TOKEN = "T0KEN-s3cr3t-4f9a"
 SMTP_PASSWORD = "pw-Zq8-never-shown"
@@ -147,10 +148,17 @@ def test_mask_url_keeps_scheme_host_and_port_only(url: str, masked: str) -> None
     assert mask_url(url) == masked
 
 
-def test_sanitize_error_masks_urls_and_known_secrets_in_foreign_messages() -> None:
-    exc = RuntimeError(f"POST http://h/hook/{TOKEN} failed; password {SMTP_PASSWORD}")
-    text = sanitize_error(exc, secrets=[SMTP_PASSWORD])
-    assert text == "RuntimeError: POST http://h/… failed; password ***"
+def test_a_foreign_failure_is_worded_plainly_and_redacted_by_the_manager() -> None:
+    class LeakyChannel(RecordingChannel):
+        def send(self, alert: Alert) -> None:
+            raise RuntimeError(f"POST http://h/hook/{TOKEN} failed; password {SMTP_PASSWORD}")
+
+    manager = AlertManager([LeakyChannel("leaky")], redactor=Redactor.of([SMTP_PASSWORD]))
+    result = manager.send(make_alert())
+
+    reason = result.error_data["delivery"].failed["leaky"]
+    assert reason == "RuntimeError: POST http://h/… failed; password ***"
+    assert describe_failure(ConnectionRefusedError(111, "refused")) == "connection refused"
 
 
 # -- generic webhook ----------------------------------------------------------------
@@ -949,3 +957,64 @@ def test_send_never_raises_even_when_the_alert_processing_breaks() -> None:
     assert isinstance(result, Result)
     assert result.failure
     assert result.error_code == "ALERT_DELIVERY_FAILED"
+
+
+# -- servers that echo what they were sent -------------------------------------------
+@pytest.mark.parametrize("kind", ["webhook", "slack"])
+def test_a_webhook_echoing_the_url_query_and_body_leaks_no_token(
+    http_server: Any, kind: str
+) -> None:
+    server: HttpTestServer = http_server(default=Route(500, echo=True))
+    url = f"{server.url}/hooks/T000/{TOKEN}?token={TOKEN}x&sig=abc"
+    channel = (WebhookChannel if kind == "webhook" else SlackChannel)(url, timeout=5)
+    manager = AlertManager([channel])
+
+    with capture_logs() as logs:
+        result = manager.send(make_alert())
+
+    assert server.requests[0].path == f"/hooks/T000/{TOKEN}"  # the token really was sent
+    reason = result.error_data["delivery"].failed[kind]
+    assert reason.startswith(f"POST to {server.url}/… answered HTTP 500 Echo -: you sent")
+    rendered = repr(result) + repr(result.error_data) + json.dumps(logs, default=repr)
+    forms = url_leak_forms(url, TOKEN, f"{TOKEN}x")
+    assert_no_leak(rendered, forms, where="the delivery report or the log")
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_an_smtp_server_echoing_the_login_leaks_no_form_of_the_password(
+    echoing_smtp: EchoingSmtpListener,
+) -> None:
+    channel = email_channel(echoing_smtp.port, user="alerts", password=SMTP_PASSWORD)
+    manager = AlertManager([channel])
+
+    with capture_logs() as logs:
+        result = manager.send(make_alert())
+
+    assert [line.split(" ", 2)[:2] for line in echoing_smtp.auth_lines] == [["AUTH", "PLAIN"]]
+    reason = result.error_data["delivery"].failed["email"]
+    assert reason.startswith("SMTP 127.0.0.1:") and "SMTP error 554" in reason
+    rendered = repr(result) + repr(result.error_data) + json.dumps(logs, default=repr)
+    assert_no_leak(rendered, leak_forms(SMTP_PASSWORD, user="alerts"), where="the report")
+    assert_no_base64_of(rendered, SMTP_PASSWORD, where="the report")
+
+
+def test_from_settings_gives_every_channel_the_configuration_redactor(http_server: Any) -> None:
+    server: HttpTestServer = http_server(default=Route(500, echo=True))
+    oracle_password = "0racle-Pw-Known-To-Settings"
+    settings = GruponosMeltanoSettings.from_mapping(
+        {
+            "alert_webhook_url": f"{server.url}/hooks/{TOKEN}",
+            "oracle_host": "db.example",
+            "oracle_service_name": "WMS",
+            "oracle_user": "etl",
+            "oracle_password": oracle_password,
+        }
+    )
+    manager = AlertManager.from_settings(settings, timeout=5, redactor=settings.redactor())
+
+    # The alert quotes the password (a careless caller); the server echoes the body.
+    result = manager.send(make_alert(title=f"login {oracle_password} failed"))
+
+    reason = result.error_data["delivery"].failed["webhook"]
+    assert "you sent" in reason
+    assert_no_leak(reason, leak_forms(oracle_password, user="etl"), where="the reason")

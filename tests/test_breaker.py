@@ -12,12 +12,14 @@ import pytest
 from structlog.testing import capture_logs
 
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.services.breaker import (
     BreakerRegistry,
     BreakerState,
     CircuitBreaker,
     CircuitOpenError,
 )
+from tests.support.secrets import assert_no_leak, leak_forms
 
 
 class FakeClock:
@@ -469,6 +471,21 @@ def test_snapshot_is_frozen_and_sanitises_the_last_failure() -> None:
         assert "s3cr3t" not in rendering
     with pytest.raises(dataclasses.FrozenInstanceError):
         snap.state = BreakerState.CLOSED  # type: ignore[misc]
+
+
+def test_the_last_failure_is_cleaned_of_every_form_of_the_secrets_the_redactor_knows() -> None:
+    user, password = "wms_etl", "Pl4nted-Br3aker-Pw"
+    forms = leak_forms(password, user=user)
+    registry = BreakerRegistry(
+        failure_threshold=1, redactor=Redactor.of([password], credentials=[(user, password)])
+    )
+    breaker = registry.get_or_create("wms")
+    with pytest.raises(Boom):
+        breaker.call(boom, "proxy echoed " + " ".join(sorted(forms)))
+
+    snap = breaker.snapshot()
+    assert snap.last_failure is not None and snap.last_failure.startswith("Boom: proxy echoed ***")
+    assert_no_leak(repr(snap) + repr(registry.snapshots()), forms, where="the snapshot")
 
 
 def test_snapshot_of_a_closed_breaker_has_no_open_time() -> None:

@@ -33,6 +33,7 @@ LOCAL_CHECKS = {
     "disk:free_space",
     "meltano_db:integrity",
     "state_dir:writable",
+    "state_store:ping",
     "circuit_breakers:state",
     "oracle:connection",
     "wms_api:reachability",
@@ -233,7 +234,7 @@ def test_validate_names_file_and_key_path_of_a_misspelt_plugin(
 ) -> None:
     meltano_yml = extension_cli.root / "meltano.yml"
     text = meltano_yml.read_text(encoding="utf-8")
-    task = "gruponos-infra:preflight-wms-incremental tap-oracle-wms target-oracle"
+    task = "gruponos-infra:preflight tap-oracle-wms target-oracle"
     assert text.count(task) == 1
     meltano_yml.write_text(text.replace(task, task.replace("-wms ", "-wsm ")), encoding="utf-8")
 
@@ -307,7 +308,7 @@ def test_health_passes_on_local_defaults_and_json_is_ietf_health(
     as_json = extension_cli.run("health", "--format", "json")
 
     assert text.returncode == 0, text.stdout + text.stderr
-    assert text.stdout.rstrip().splitlines()[-1].startswith("PASS: 7 checks")
+    assert text.stdout.rstrip().splitlines()[-1].startswith("PASS: 8 checks")
     assert as_json.returncode == 0, as_json.stderr
     document = health_json(as_json.stdout)
     assert document["status"] == "pass"
@@ -631,27 +632,31 @@ def test_dispose_with_oracle_configured_reports_no_pool_it_never_opened(
         assert only_line(result.stdout) == "nothing to dispose for run manual:default"
 
 
-def test_initialize_creates_the_state_dir_and_prints_a_working_snippet(
+def test_initialize_creates_the_state_dir_and_shows_each_jobs_change(
     extension_cli: ExtensionCli,
 ) -> None:
     state_dir = extension_cli.state_dir
     assert not state_dir.exists()
+    meltano_yml = extension_cli.root / "meltano.yml"
+    bare = "gruponos-infra:preflight tap-oracle-wms target-oracle gruponos-infra:dispose"
+    assert meltano_yml.read_text(encoding="utf-8").count(bare) == 1
+    text = meltano_yml.read_text(encoding="utf-8").replace(bare, "tap-oracle-wms target-oracle")
+    meltano_yml.write_text(text, encoding="utf-8")
 
     result = extension_cli.run("initialize")
 
     assert result.returncode == 0, result.stderr
-    first, _, snippet = result.stdout.partition("\n")
+    first, _, plan = result.stdout.partition("\n")
     assert first == f"state directory ready: {state_dir}"
     assert (state_dir / "state.db").is_file()
     with sqlite3.connect(state_dir / "state.db") as db:
         assert db.execute("PRAGMA quick_check").fetchone() == ("ok",)
-    document = yaml.safe_load(snippet)
-    (utility,) = document["plugins"]["utilities"]
-    (job,) = document["jobs"]
-    assert document["schedules"][0]["job"] == job["name"]
-    for name, args in utility["commands"].items():
-        assert job["tasks"][0].count(f"gruponos-infra:{name}") <= 1
-        parse(shlex.split(args))
+    assert "job wms-incremental (meltano.yml):\n" in plan
+    assert "  - tasks: ['tap-oracle-wms target-oracle']\n" in plan
+    assert f"  + tasks: ['{bare}']\n" in plan
+    assert "job sample-jsonl (meltano.yml):\n    tasks: unchanged (already has" in plan
+    assert "initialize --write" in plan
+    assert meltano_yml.read_text(encoding="utf-8") == text  # nothing written without --write
 
 
 def test_initialize_force_recreates_the_state_database(extension_cli: ExtensionCli) -> None:

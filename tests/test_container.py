@@ -14,8 +14,11 @@ from gruponos_ext.core import (
     Container,
     ContainerDisposedError,
     DisposeError,
+    Key,
     Lifetime,
+    Registration,
     RegistrationError,
+    ResolutionTooDeepError,
     ServiceCreationError,
     ServiceNotFoundError,
     ServiceTypeError,
@@ -427,5 +430,330 @@ def test_a_factory_recursing_without_end_is_not_called_a_cycle() -> None:
     container = Container()
     container.register_transient("runaway", runaway)
     result = container.try_resolve("runaway")
-    assert result.error_code == "CIRCULAR_DEPENDENCY"
+    assert result.error_code == "RESOLUTION_TOO_DEEP"
     assert "exceeded the recursion limit without a repeated service" in (result.error or "")
+
+
+# -- issue 9: cycles are found on an explicit path, never by the recursion limit ----
+def _run_in_threads(*targets: Any, timeout: float = 20.0) -> list[threading.Thread]:
+    threads = [threading.Thread(target=t, daemon=True) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return threads
+
+
+def test_a_cycle_of_singletons_resolved_from_two_threads_is_reported_not_deadlocked() -> None:
+    both_building = threading.Barrier(2, timeout=10)
+    first_call: set[str] = set()
+
+    def factory(name: str, needs: str) -> Any:
+        def build(c: Container) -> Thing:
+            if name not in first_call:  # each thread holds one singleton before crossing over
+                first_call.add(name)
+                both_building.wait()
+            return Thing(c.resolve(needs))
+
+        return build
+
+    container = Container()
+    container.register_singleton("a", factory("a", "b"))
+    container.register_singleton("b", factory("b", "a"))
+    results: dict[str, Any] = {}
+    threads = _run_in_threads(
+        lambda: results.update(a=container.try_resolve("a")),
+        lambda: results.update(b=container.try_resolve("b")),
+    )
+    assert not any(t.is_alive() for t in threads), "deadlocked: each thread holds one singleton"
+    assert {r.error_code for r in results.values()} == {"CIRCULAR_DEPENDENCY"}
+    cycles = {tuple(r.error_data["cycle"]) for r in results.values()}
+    assert cycles <= {("a", "b", "a"), ("b", "a", "b")}
+    assert container.try_resolve("a").error == "circular dependency: a -> b -> a"  # no lock left
+
+
+@pytest.mark.parametrize("lifetime", ["singleton", "transient"])
+def test_each_factory_of_a_cycle_runs_once_before_the_error(lifetime: str) -> None:
+    calls: list[str] = []
+
+    def factory(name: str, needs: str) -> Any:
+        return lambda c: calls.append(name) or c.resolve(needs)
+
+    container = Container()
+    register = getattr(container, f"register_{lifetime}")
+    register("a", factory("a", "b"))
+    register("b", factory("b", "a"))
+    result = container.try_resolve("a")
+    assert result.error == "circular dependency: a -> b -> a"
+    assert calls == ["a", "b"]
+
+
+def test_a_cycle_through_a_closure_is_found_like_any_other() -> None:
+    calls: list[str] = []
+    container = Container()
+    container.register_transient("a", lambda: calls.append("a") or container.resolve("b"))
+    container.register_transient("b", lambda: calls.append("b") or container.resolve("a"))
+    assert container.try_resolve("a").error == "circular dependency: a -> b -> a"
+    assert calls == ["a", "b"]
+
+
+def _chain(container: Container, lifetime: str, length: int) -> str:
+    """``n0 -> n1 -> ... -> n{length-1}``, registered leaf first; returns the head."""
+    register = getattr(container, f"register_{lifetime}")
+    register(f"n{length - 1}", Thing)
+    for i in reversed(range(length - 1)):
+        register(f"n{i}", lambda c, dep=f"n{i + 1}": Thing(c.resolve(dep)))
+    return "n0"
+
+
+@pytest.mark.parametrize(("lifetime", "length"), [("singleton", 300), ("transient", 450)])
+def test_a_deep_valid_chain_resolves(lifetime: str, length: int) -> None:
+    container = Container()
+    head = _chain(container, lifetime, length)
+    thing, depth = container.resolve(head), 1
+    while thing.label:
+        thing, depth = thing.label, depth + 1
+    assert depth == length
+
+
+@pytest.mark.parametrize("lifetime", ["singleton", "transient"])
+def test_a_chain_deeper_than_python_allows_is_too_deep_not_a_cycle(lifetime: str) -> None:
+    calls: list[str] = []
+    container = Container()
+    register = getattr(container, f"register_{lifetime}")
+    for i in range(5_000):
+        register(f"n{i}", lambda c, me=f"n{i}", dep=f"n{i + 1}": calls.append(me) or c.resolve(dep))
+    result = container.try_resolve("n0")
+    assert result.error_code == "RESOLUTION_TOO_DEEP"
+    assert isinstance(result.exception, ResolutionTooDeepError)
+    depth = len(result.exception.path)
+    assert 200 < depth < 600 and result.exception.path[:3] == ("n0", "n1", "n2")
+    assert f"({depth} services deep) exceeded the recursion limit" in (result.error or "")
+    assert "n0 -> n1 -> " in (result.error or "") and "more) ->" in (result.error or "")
+    assert len(calls) == len(set(calls))  # every factory ran at most once
+    again: list[Any] = []  # no singleton left claimed: asking again fails the same way
+    threads = _run_in_threads(lambda: again.append(container.try_resolve("n0")))
+    assert not threads[0].is_alive() and again[0].error_code == "RESOLUTION_TOO_DEEP"
+
+
+def test_a_factory_raising_recursion_error_itself_is_too_deep_with_its_path() -> None:
+    def bottomless() -> Thing:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    container = Container()
+    container.register_transient("outer", lambda c: c.resolve("bottomless"))
+    container.register_singleton("bottomless", bottomless)
+    result = container.try_resolve("outer")
+    assert result.error_code == "RESOLUTION_TOO_DEEP"
+    assert result.error_data["path"] == ["outer", "bottomless"]
+
+
+# -- issue 9: dispose is bounded and honest ---------------------------------------------
+def test_a_hanging_cleanup_is_abandoned_after_its_bound_and_the_others_still_run() -> None:
+    release = threading.Event()
+    ran: list[str] = []
+    container = Container()
+    container.register_singleton("db", Thing, cleanup=lambda _: ran.append("db"))
+    container.register_singleton("pool", Thing, cleanup=lambda _: release.wait(30))
+    container.register_singleton("client", Thing, cleanup=lambda _: ran.append("client"))
+    for name in ("db", "pool", "client"):
+        container.resolve(name)
+    started = time.monotonic()
+    result = container.dispose(timeout=0.2)
+    assert time.monotonic() - started < 10
+    assert ran == ["client", "db"]
+    assert result.failure and result.error_code == "DISPOSE_FAILED"
+    assert result.error_data == {"failed": ["pool"], "disposed": ["client", "db"]}
+    assert "pool: cleanup of 'pool' timed out after 0.2 s" in (result.error or "")
+    release.set()
+
+
+def test_a_second_dispose_reports_what_is_still_undone_and_runs_nothing_twice() -> None:
+    release = threading.Event()
+    calls: list[str] = []
+
+    def hanging(_: object) -> None:
+        calls.append("pool")
+        release.wait(30)
+
+    def failing(_: object) -> None:
+        calls.append("broken")
+        raise OSError("socket already closed")
+
+    container = Container()
+    container.register_singleton("pool", Thing, cleanup=hanging)
+    container.register_singleton("broken", Thing, cleanup=failing)
+    container.resolve("pool")
+    container.resolve("broken")
+    assert container.dispose(timeout=0.2).error_data["failed"] == ["broken", "pool"]
+    second = container.dispose(timeout=0.2)
+    assert second.failure and second.error_data["failed"] == ["broken", "pool"]
+    release.set()
+    third = container.dispose(timeout=5)
+    assert third.failure and third.error_data == {"failed": ["broken"], "disposed": ["pool"]}
+    assert "broken: OSError: socket already closed" in (third.error or "")
+    assert calls == ["broken", "pool"]  # each cleanup ran once
+
+
+def test_a_cleanup_that_overran_and_then_finished_counts_as_done_on_the_next_dispose() -> None:
+    release = threading.Event()
+    container = Container()
+    container.register_singleton("pool", Thing, cleanup=lambda _: release.wait(30))
+    container.resolve("pool")
+    assert container.dispose(timeout=0.1).failure
+    release.set()
+    again = container.dispose(timeout=5)
+    assert again.success and again.value.already_disposed and again.value.disposed == ("pool",)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("inf"), float("nan")])
+def test_dispose_refuses_a_timeout_that_bounds_nothing(timeout: float) -> None:
+    with pytest.raises(ValueError, match="dispose timeout must be a number of seconds > 0"):
+        Container().dispose(timeout=timeout)
+
+
+def test_dispose_timeout_none_runs_cleanups_in_the_calling_thread() -> None:
+    threads: list[threading.Thread] = []
+    container = Container()
+    container.register_singleton(
+        "svc", Thing, cleanup=lambda _: threads.append(threading.current_thread())
+    )
+    container.resolve("svc")
+    assert container.dispose(timeout=None).success
+    assert threads == [threading.current_thread()]
+
+
+def _slow_singleton(entered: threading.Event, release: threading.Event, made: list[Thing]) -> Any:
+    def factory() -> Thing:
+        entered.set()
+        release.wait(30)
+        made.append(Thing("slow"))
+        return made[-1]
+
+    return factory
+
+
+def test_a_singleton_created_while_dispose_waits_is_cleaned_up_and_never_handed_out() -> None:
+    entered, release = threading.Event(), threading.Event()
+    made: list[Thing] = []
+    cleaned: list[object] = []
+    container = Container()
+    container.register_singleton(
+        "slow", _slow_singleton(entered, release, made), cleanup=cleaned.append
+    )
+    got: list[Any] = []
+    (resolver,) = [threading.Thread(target=lambda: got.append(container.try_resolve("slow")))]
+    resolver.start()
+    assert entered.wait(10)
+    threading.Timer(0.3, release.set).start()  # the factory returns while dispose waits
+    result = container.dispose(timeout=10)
+    resolver.join(10)
+    assert result.success and result.value.disposed == ("slow",)
+    assert cleaned == made and len(made) == 1
+    assert got[0].error_code == "CONTAINER_DISPOSED"
+
+
+def test_a_singleton_still_being_created_when_dispose_gives_up_is_cleaned_up_later() -> None:
+    entered, release = threading.Event(), threading.Event()
+    made: list[Thing] = []
+    cleaned: list[object] = []
+    container = Container()
+    container.register_singleton(
+        "slow", _slow_singleton(entered, release, made), cleanup=cleaned.append
+    )
+    got: list[Any] = []
+    resolver = threading.Thread(target=lambda: got.append(container.try_resolve("slow")))
+    resolver.start()
+    assert entered.wait(10)
+    first = container.dispose(timeout=0.2)
+    assert first.failure and first.error_data["failed"] == ["slow"]
+    assert "creating 'slow' timed out after 0.2 s" in (first.error or "")
+    release.set()
+    resolver.join(10)
+    assert got[0].error_code == "CONTAINER_DISPOSED"  # never handed out ...
+    assert cleaned == made and len(made) == 1  # ... and its cleanup ran
+    second = container.dispose(timeout=5)
+    assert second.success and second.value.disposed == ("slow",)
+
+
+# -- issue 9: override racing resolves ---------------------------------------------------
+def test_override_racing_resolves_creates_the_singleton_once() -> None:
+    calls: list[int] = []
+
+    def slow() -> Thing:
+        calls.append(1)
+        time.sleep(0.005)
+        return Thing("real")
+
+    container = Container()
+    container.register_singleton("svc", slow)
+    stop = threading.Event()
+    seen: list[str] = []
+
+    def resolver() -> None:
+        while not stop.is_set():
+            seen.append(container.resolve("svc").label)
+            time.sleep(0)  # let the overriding thread in
+
+    threads = [threading.Thread(target=resolver, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    double = Thing("double")
+    for _ in range(400):
+        with container.override("svc", double):
+            time.sleep(0.0005)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    assert len(calls) == 1
+    assert container.resolve("svc").label == "real"
+    assert set(seen) <= {"real", "double"}
+
+
+# -- issue 10: resolve is a plain method; typed keys ---------------------------------
+def test_a_subclass_override_of_resolve_is_honoured() -> None:
+    asked: list[str] = []
+
+    class Recording(Container):
+        def resolve(self, name: str) -> Any:
+            asked.append(name)
+            return super().resolve(name)
+
+    container = Recording()
+    container.register_instance("db", Thing("db"))
+    container.register_transient("job", lambda c: c.resolve("db"))
+    assert container.resolve("job").label == "db"
+    assert asked == ["job", "db"]
+    assert "Return the service registered as" in (Container.resolve.__doc__ or "")
+
+
+def test_a_typed_key_is_the_same_service_as_its_name() -> None:
+    settings: Key[Thing] = Key("settings")
+    container = Container()
+    container.register_singleton(settings, lambda: Thing("cfg"))
+    assert container.resolve("settings") is container.resolve(settings)
+    assert container.resolve(settings).label == "cfg"
+    assert container.names() == ("settings",) and type(container.names()[0]) is str
+    assert container.try_resolve(settings).value.label == "cfg"
+    missing: Key[Thing] = Key("setings")
+    assert "did you mean 'settings'" in (container.try_resolve(missing).error or "")
+
+
+def test_a_recipe_refuses_a_cleanup_for_a_transient_and_a_factory_for_an_instance() -> None:
+    with pytest.raises(RegistrationError, match="transient 't' cannot have a cleanup"):
+        Registration.of("t", Lifetime.TRANSIENT, Thing, cleanup=print)
+    with pytest.raises(RegistrationError, match="instance 'i' takes its value, not a factory"):
+        Registration.of("i", Lifetime.INSTANCE, Thing)
+    recipe = Registration.of("s", Lifetime.SINGLETON, lambda c: Thing())
+    assert recipe.takes_container and recipe.lifetime is Lifetime.SINGLETON
+
+
+def test_dispose_asked_by_a_cleanup_during_dispose_reports_what_is_not_done_yet() -> None:
+    nested: list[Any] = []
+    container = Container()
+    container.register_singleton("svc", Thing, cleanup=lambda _: nested.append(container.dispose()))
+    container.resolve("svc")
+    assert container.dispose(timeout=None).success
+    assert nested[0].failure and nested[0].error_data["failed"] == ["svc"]
+    assert "svc: RuntimeError: not done yet: dispose() is still running" in nested[0].error
+    assert container.dispose().success

@@ -157,7 +157,7 @@ def test_invoke_health_passes_on_local_defaults_and_json_parses(session: Session
     as_json = session.invoke("health-json")
 
     assert text.returncode == 0, text.stdout + text.stderr
-    assert re.search(r"^PASS: 7 checks", text.stdout, flags=re.MULTILINE)
+    assert re.search(r"^PASS: 8 checks", text.stdout, flags=re.MULTILINE)
     assert as_json.returncode == 0, as_json.stderr
     document = json.loads(as_json.stdout)
     assert document["status"] == "pass"
@@ -201,7 +201,7 @@ def test_meltano_run_of_the_sample_job_succeeds_between_preflight_and_dispose(
 def test_misspelt_plugin_in_a_job_fails_validate_naming_file_and_key_path(
     session: Session,
 ) -> None:
-    task = "gruponos-infra:preflight-wms-incremental tap-oracle-wms target-oracle"
+    task = "gruponos-infra:preflight tap-oracle-wms target-oracle"
     with session.edited(task, task.replace("tap-oracle-wms ", "tap-oracle-wsm ")):
         result = session.invoke("validate")
 
@@ -240,7 +240,7 @@ def test_oracle_at_a_closed_port_fails_health_with_cannot_reach(
     line = next(ln for ln in result.stdout.splitlines() if "oracle:connection" in ln)
     assert re.match(r"^FAIL\s+oracle:connection\s", line), line
     assert f"cannot reach Oracle at 127.0.0.1:{closed_port}: connection refused" in line
-    assert re.search(r"^FAIL: 7 checks", result.stdout, flags=re.MULTILINE)
+    assert re.search(r"^FAIL: 8 checks", result.stdout, flags=re.MULTILINE)
 
 
 def test_oracle_listener_that_never_answers_fails_within_the_connect_timeout(

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +44,19 @@ WEBHOOK_TOKEN = "Wh00k-T0ken-e2e-5a1f"
 PLANTED = "Pl4nted-e2e-s3cret-3e8b"
 HOST = socket.gethostname()
 SAMPLE_RECORDS = 12
+BARE = "gruponos-infra:preflight tap-jsonl target-jsonl gruponos-infra:dispose"
+EXTRA_JOBS = f"""\
+- name: job-a
+  tasks:
+  - {BARE}
+- name: job-b
+  tasks:
+  - {BARE}
+# A job written before the extension was adopted.
+- name: plain
+  tasks:
+  - tap-jsonl target-jsonl   # the sample pair
+"""
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +64,9 @@ def project(
     tmp_path_factory: pytest.TempPathFactory, bytecode_cache_env: dict[str, str]
 ) -> MeltanoProject:
     root = copy_bundled_project(tmp_path_factory.mktemp("e2e-runs") / "project")
+    text = (root / "meltano.yml").read_text(encoding="utf-8")
+    assert text.count("\njobs:\n") == 1
+    (root / "meltano.yml").write_text(text.replace("\njobs:\n", "\njobs:\n" + EXTRA_JOBS))
     env = with_bytecode_cache(offline_meltano_env(), bytecode_cache_env)
     installed = MeltanoProject(root=root, env=env)
     installed.install("gruponos-infra", "tap-jsonl", "target-jsonl")
@@ -100,6 +118,28 @@ def find_processes(fragment: str) -> list[tuple[int, int]]:
         if fragment in cmdline and stat and stat[0] not in ("Z", "X"):
             found.append((int(entry.name), int(stat[2])))
     return found
+
+
+def start_hung_run(
+    project: MeltanoProject,
+    env: dict[str, str],
+    hanging_source: Path,
+    processes: Processes,
+    *run_args: str,
+) -> subprocess.Popen[str]:
+    """``meltano run RUN_ARGS`` blocked in its tap (preflight done: blocks run in order)."""
+    stuck = processes.start(
+        [str(MELTANO_BIN), "run", *run_args],
+        env={**env, "TAP_JSONL_PATH": str(hanging_source)},
+        cwd=project.root,
+        capture=False,
+    )
+    wait_until(
+        lambda: any(pgid == stuck.pid for _, pgid in find_processes("tap-jsonl")),
+        90,
+        f"`meltano run {' '.join(run_args)}` to reach its tap",
+    )
+    return stuck
 
 
 def webhook_env(receiver: WebhookReceiver) -> dict[str, str]:
@@ -194,7 +234,7 @@ def test_failing_tap_under_guard_disposes_alerts_and_exits_with_the_runs_code(
     assert alert["details"]["exit_code"] == "1"
     assert "exited with code 1" in alert["message"]
     assert "Is a directory" in alert["message"]  # the tail of the output
-    assert "drop-********" in alert["message"]
+    assert "drop-***" in alert["message"]
 
     samples = prom_samples(prom)
     labels = (("job", JOB),)
@@ -255,19 +295,8 @@ def test_kill_9_of_a_meltano_run_holding_the_lock_is_reclaimed_by_the_next_run(
     webhook_receiver: WebhookReceiver,
 ) -> None:
     env = {**project.env, **run_env, **webhook_env(webhook_receiver)}
-    stuck = processes.start(
-        [str(MELTANO_BIN), "run", JOB],
-        env={**env, "TAP_JSONL_PATH": str(hanging_source)},
-        cwd=project.root,
-        capture=False,
-    )
+    stuck = start_hung_run(project, env, hanging_source, processes, JOB)
     store = store_of(env)
-    # The preflight block is done once the tap runs (blocks run one after another).
-    wait_until(
-        lambda: any(pgid == stuck.pid for _, pgid in find_processes("tap-jsonl")),
-        90,
-        "the run to reach its tap",
-    )
     lock = store.current_lock(JOB)
     assert lock is not None
     assert lock.owner.pid == stuck.pid  # the preflight block's owner is `meltano run`
@@ -353,3 +382,132 @@ def test_health_prom_file_from_meltano_invoke_parses(
     assert samples["gruponos_health_status"][(("status", "pass"),)] == 1
     assert abs(samples["gruponos_health_timestamp_seconds"][()] - time.time()) < 300
     assert sorted(p.name for p in prom.parent.iterdir()) == ["health.prom"]
+
+
+# -- bare blocks: the job comes from the `meltano run` -------------------------------------------
+def test_bare_blocks_of_two_jobs_running_at_once_do_not_collide_and_a_second_copy_is_refused(
+    project: MeltanoProject,
+    run_env: dict[str, str],
+    hanging_source: Path,
+    processes: Processes,
+) -> None:
+    env = {**project.env, **run_env}
+    # --force: past Meltano's own 5-minute stale-run check left by an earlier kill -9.
+    stuck = start_hung_run(project, env, hanging_source, processes, "--force", "job-a")
+    store = store_of(env)
+    lock = store.current_lock("job-a")
+    assert lock is not None and lock.owner.pid == stuck.pid  # named after the job, owned by run
+
+    # Another job with bare blocks, at the same time (options are not mistaken for jobs).
+    other = project.run("run", "--force", "--state-id-suffix", "b", "job-b", env=run_env)
+    # The same job again, while it runs: refused by its preflight before the tap.
+    again = project.run("run", "--force", "job-a", env=run_env)
+
+    assert other.returncode == 0, other.stderr[-3000:]
+    assert "preflight passed for job 'job-b'" in other.stdout + other.stderr
+    (run_b,) = store.recent_runs("job-b")
+    assert (run_b.status, run_b.exit_code) == (RunStatus.SUCCESS, 0)
+    assert again.returncode == 1
+    assert "job 'job-a' is already running" in again.stdout + again.stderr
+    assert [r.status for r in store.recent_runs("job-a")] == [RunStatus.RUNNING]
+    assert [lock.job for lock in store.all_locks()] == ["job-a"]
+    os.killpg(stuck.pid, signal.SIGKILL)
+    stuck.wait(30)
+
+
+def test_meltano_run_of_two_jobs_attributes_each_bare_block_to_its_own_job(
+    project: MeltanoProject, run_env: dict[str, str]
+) -> None:
+    result = project.run("run", "--force", "job-a", "job-b", env=run_env)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert log.index("preflight passed for job 'job-a'") < log.index(
+        "disposed: released run lock(s) of job(s) job-a"
+    )
+    assert log.index("disposed: released run lock(s) of job(s) job-a") < log.index(
+        "preflight passed for job 'job-b'"
+    )
+    assert "disposed: released run lock(s) of job(s) job-b" in log
+    store = store_of(run_env)
+    (run_a,) = store.recent_runs("job-a")
+    (run_b,) = store.recent_runs("job-b")
+    assert run_a.context_id == run_b.context_id  # one `meltano run`, one context
+    assert (run_a.status, run_b.status) == (RunStatus.SUCCESS, RunStatus.SUCCESS)
+    assert run_a.finished_at is not None and run_a.finished_at <= run_b.started_at
+    assert store.all_locks() == []
+    assert workspaces(run_env) == []
+    blocks = Path(run_env["GRUPONOS_INFRA_STATE_DIR"]) / "blocks"
+    assert not blocks.exists() or list(blocks.iterdir()) == []  # the block log is gone
+
+
+def test_an_inline_run_gets_a_lock_named_after_its_blocks(
+    project: MeltanoProject, run_env: dict[str, str]
+) -> None:
+    result = project.run("run", "--force", *BARE.split(), env=run_env)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    store = store_of(run_env)
+    (run,) = store.recent_runs("inline:tap-jsonl+target-jsonl")
+    assert (run.status, run.exit_code) == (RunStatus.SUCCESS, 0)
+    assert store.all_locks() == []
+
+
+def test_a_bare_preflight_outside_meltano_run_fails_with_one_line_naming_the_explicit_form(
+    project: MeltanoProject, run_env: dict[str, str]
+) -> None:
+    result = project.run("invoke", "gruponos-infra:preflight", env=run_env)
+
+    assert result.returncode == 2
+    assert "cannot tell which job this preflight block belongs to" in result.stderr
+    assert "preflight --job JOB" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert store_of(run_env).all_locks() == []
+
+
+def test_guard_from_meltano_invoke_runs_the_meltano_that_invoked_it_when_not_on_path(
+    project: MeltanoProject, run_env: dict[str, str]
+) -> None:
+    env = {
+        **run_env,
+        "PATH": "/usr/local/bin:/usr/bin:/bin",  # no meltano on PATH
+        "MELTANO_RUN_FORCE": "true",  # past Meltano's own 5-minute stale-run check
+    }
+    assert shutil.which("meltano", path=env["PATH"]) is None
+
+    result = project.run("invoke", "gruponos-infra:guard-sample", env=env)
+
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "guard: job 'sample-jsonl' success (exit code 0" in result.stderr
+    assert "ResourceWarning" not in result.stderr
+    (run,) = store_of(run_env).recent_runs(JOB)
+    assert (run.status, run.exit_code) == (RunStatus.SUCCESS, 0)
+
+
+def test_initialize_write_on_a_commented_project_keeps_comments_and_the_job_then_runs(
+    project: MeltanoProject, run_env: dict[str, str]
+) -> None:
+    before = project.meltano_yml.read_text(encoding="utf-8")
+
+    written = project.run("invoke", "gruponos-infra:initialize", "--write", env=run_env)
+
+    assert written.returncode == 0, written.stdout + written.stderr[-3000:]
+    assert (
+        "+ tasks: ['gruponos-infra:preflight tap-jsonl target-jsonl gruponos-infra:dispose']"
+        in (written.stdout)
+    )
+    assert "validation passed" in written.stdout
+    after = project.meltano_yml.read_text(encoding="utf-8")
+    assert f"  - {BARE}   # the sample pair\n" in after
+    assert [line for line in before.splitlines() if line.lstrip().startswith("#")] == [
+        line for line in after.splitlines() if line.lstrip().startswith("#")
+    ]
+    ran = project.run("run", "--force", "plain", env=run_env)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    (run,) = store_of(run_env).recent_runs("plain")
+    assert run.status is RunStatus.SUCCESS
+
+    second = project.run("invoke", "gruponos-infra:initialize", "--write", env=run_env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "nothing written" in second.stdout
+    assert project.meltano_yml.read_text(encoding="utf-8") == after

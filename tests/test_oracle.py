@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import oracledb
 import pytest
 from structlog.testing import capture_logs
 
+from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.health.model import Status
 from gruponos_ext.services.breaker import BreakerState, CircuitBreaker
 from gruponos_ext.services.oracle import (
@@ -41,6 +43,7 @@ from tests.support.net import (
     TnsRefuseListener,
     server_tls_context,
 )
+from tests.support.secrets import assert_no_leak, leak_forms
 
 HOST = "127.0.0.1"
 USER = "gnos_etl"
@@ -465,6 +468,21 @@ def test_classification_scrubs_a_password_the_driver_echoed() -> None:
     assert PLANTED not in mapped.message
     assert PLANTED not in repr(mapped.details)
     assert "ORA-20001" in mapped.message
+
+
+def test_classification_removes_every_derived_form_of_a_secret_the_driver_echoed() -> None:
+    config = config_for(1521, host="db1")
+    forms = leak_forms(PLANTED, user=USER)
+    exc = db_error("ORA-20001: the server quoted " + " | ".join(sorted(forms)), 20001)
+    other = "An0ther-Configured-Secret"  # e.g. the WMS password, known to settings.redactor()
+    unknown = db_error(f"ORA-20002: echo {other} and {quote(other, safe='')}", 20002)
+
+    mapped = classify_oracle_error(exc, config)
+    with_settings = classify_oracle_error(unknown, config, redactor=Redactor.of([other]))
+
+    assert mapped.message.startswith("Oracle error at db1:1521/WMSPDB: ORA-20001")
+    assert_no_leak(mapped.message + repr(mapped.details), forms, where="the message")
+    assert "ORA-20002: echo *** and ***" in with_settings.message
 
 
 # -- pool lifecycle --------------------------------------------------------------

@@ -206,14 +206,14 @@ def test_timeout_stops_the_run_with_sigterm_and_disposes(
 
     assert time.monotonic() - started < 15
     assert outcome.timed_out
-    assert (outcome.exit_code, outcome.status) == (128 + signal.SIGTERM, "failed")
+    assert (outcome.exit_code, outcome.status) == (124, "failed")  # as GNU timeout
     assert "0 signal 15" in w.fake.events()
     (call,) = w.fake.calls()
     assert group_members(call["pgid"]) == []
     grandchild = w.fake.grandchild_pid()
     assert grandchild is not None and not pid_alive(grandchild)
     (run,) = w.runs()
-    assert (run.status, run.exit_code) == (RunStatus.FAILED, 143)
+    assert (run.status, run.exit_code) == (RunStatus.FAILED, 124)
     assert w.store.all_locks() == []
     assert w.workspaces() == []
     (alert,) = alerts(webhook_receiver)
@@ -245,7 +245,8 @@ def test_every_attempt_gets_the_full_timeout_and_is_stopped_by_sigterm(
 
     # Both attempts were asked to stop (SIGTERM), none was killed after the grace period.
     assert [e for e in w.fake.events() if "signal" in e] == ["0 signal 15", "1 signal 15"]
-    assert (outcome.exit_code, outcome.attempts, outcome.timed_out) == (5, 2, True)
+    # A timed-out run exits 124 whatever the child did on SIGTERM (here: exit 5).
+    assert (outcome.exit_code, outcome.attempts, outcome.timed_out) == (124, 2, True)
     assert time.monotonic() - started < 15
 
 
@@ -334,9 +335,60 @@ def test_secrets_in_the_childs_output_never_reach_alerts_records_or_the_tee(
     for where, text in renderings.items():
         assert PLANTED not in text, where
         assert WEBHOOK_TOKEN not in text, where
-    assert "connecting with ******** to the source" in alert["message"]
+    assert "connecting with *** to the source" in alert["message"]
     assert "hunter2-db" not in alert["message"]
     assert "hunter2-db" not in run.message
+
+
+def test_grandchild_that_left_the_session_with_setsid_is_stopped_before_the_lock_is_released(
+    wire: Callable[..., Wired],
+) -> None:
+    w = wire()
+    w.fake.plan({"exit": 0, "grandchild": "setsid"})
+
+    outcome = w.guard()
+
+    assert outcome.exit_code == 0
+    grandchild = w.fake.grandchild_pid()
+    assert grandchild is not None
+    assert os.getpgid(0) != w.fake.calls()[0]["pgid"]
+    assert not pid_alive(grandchild)  # out of the run's group and session, stopped anyway
+    assert w.store.all_locks() == []
+
+
+def test_a_lost_lock_stops_the_run_with_exit_125_and_alerts_who_took_it(
+    wire: Callable[..., Wired], webhook_receiver: WebhookReceiver
+) -> None:
+    w = wire(lock_ttl="1.5")  # renewed every 0.5 s
+    w.fake.plan({"sleep": 60, "grandchild": True})
+
+    def take_over() -> None:
+        (lock,) = w.store.all_locks()
+        w.store.break_lock(JOB)  # an operator breaks it, another run takes it
+        assert w.store.acquire_lock(JOB, LockOwner.current("the-thief"), None)
+        assert lock.owner.context_id.startswith("guard:")
+
+    wait_then = threading.Timer(2.0, take_over)
+    wait_then.start()
+    started = time.monotonic()
+    try:
+        outcome = w.guard()
+    finally:
+        wait_then.join(10)
+
+    assert time.monotonic() - started < 20
+    assert (outcome.exit_code, outcome.status, outcome.lock_lost) == (125, "failed", True)
+    assert outcome.lost_reason is not None and "the-thief" in outcome.lost_reason
+    assert "0 signal 15" in w.fake.events()  # the run was told to stop
+    grandchild = w.fake.grandchild_pid()
+    assert grandchild is not None and not pid_alive(grandchild)
+    lock = w.store.current_lock(JOB)
+    assert lock is not None and lock.owner.context_id == "the-thief"  # not released by us
+    (run,) = w.runs()
+    assert (run.status, run.exit_code) == (RunStatus.FAILED, 125)
+    (alert,) = alerts(webhook_receiver)
+    assert "run lock lost" in alert["title"]
+    assert "lost its run lock" in alert["message"] and "the-thief" in alert["message"]
 
 
 # -- preflight refusals ----------------------------------------------------------------
@@ -471,7 +523,11 @@ def cli(*args: str, env: dict[str, str], timeout: float = 60.0) -> subprocess.Co
     )
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    "signum",
+    [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
+    ids=["SIGTERM", "SIGINT", "SIGHUP"],
+)
 def test_signal_to_the_guard_cli_stops_the_childs_group_and_disposes(
     signum: int,
     tmp_path: Path,
@@ -592,12 +648,51 @@ def test_guard_cli_takes_retries_from_settings_and_a_timeout_from_the_command_li
     stopped = cli("guard", JOB, "--timeout", "1", "--retries", "0", env=env)
 
     assert time.monotonic() - started < 20
-    assert stopped.returncode == 128 + signal.SIGTERM, stopped.stderr
+    assert stopped.returncode == 124, stopped.stderr
     assert "0 signal 15" in fake_meltano.events()
     store = SqliteStateStore.in_dir(env["GRUPONOS_INFRA_STATE_DIR"])
     latest = store.recent_runs(JOB)[0]
-    assert (latest.status, latest.exit_code) == (RunStatus.FAILED, 143)
+    assert (latest.status, latest.exit_code) == (RunStatus.FAILED, 124)
     assert store.all_locks() == []
+
+
+def test_kill_9_of_the_guard_takes_the_whole_run_with_it(
+    fake_meltano: FakeMeltano, extension_env: dict[str, str], processes: Processes
+) -> None:
+    fake_meltano.plan({"sleep": 120, "grandchild": "setsid", "on_term": "ignore"})
+    env = {**extension_env, **fake_meltano.env(), "GRUPONOS_INFRA_LOCK_TTL": "3"}
+    guard = processes.start([str(CLI_BIN), "guard", JOB], env=env)
+    wait_until(lambda: fake_meltano.started(0), 30, "the guarded child to start")
+    (call,) = fake_meltano.calls()
+    processes.adopt_group(call["pgid"])
+    grandchild = fake_meltano.grandchild_pid()
+    assert grandchild is not None and pid_alive(call["pid"])
+
+    guard.kill()  # SIGKILL: no handler, no dispose
+    guard.wait(10)
+
+    # The run (which ignores SIGTERM) and its setsid grandchild die with the guard.
+    wait_until(lambda: not pid_alive(call["pid"]), 40, "the orphaned `meltano run` to die")
+    wait_until(lambda: not pid_alive(grandchild), 40, "the setsid grandchild to die")
+    wait_until(lambda: group_members(call["pgid"]) == [], 30, "the run supervisor to exit")
+    # So the next guard reclaims the dead guard's lock without a second copy running.
+    fake_meltano.plan({"exit": 0})
+    nxt = cli("guard", JOB, env=env)
+    assert nxt.returncode == 0, nxt.stderr
+    assert "stale_lock_reclaimed" in nxt.stderr
+    assert [c["attempt"] for c in fake_meltano.calls()] == [0, 1]
+
+
+def test_guard_closes_the_childs_output_pipe(
+    fake_meltano: FakeMeltano, extension_env: dict[str, str]
+) -> None:
+    fake_meltano.plan({"exit": 0, "lines": ["loaded"]})
+    env = {**extension_env, **fake_meltano.env(), "PYTHONWARNINGS": "always::ResourceWarning"}
+
+    result = cli("guard", JOB, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "ResourceWarning" not in result.stderr
 
 
 def test_guard_cli_refused_by_a_held_lock_exits_1_and_keeps_the_last_runs_metrics(

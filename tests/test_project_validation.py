@@ -41,7 +41,7 @@ def write_project(tmp_path: Path, text: str) -> Path:
     return tmp_path
 
 
-SAMPLE_TASK = "gruponos-infra:preflight-sample tap-jsonl target-jsonl gruponos-infra:dispose-sample"
+SAMPLE_TASK = "gruponos-infra:preflight tap-jsonl target-jsonl gruponos-infra:dispose"
 PROD_PASSWORD = (
     "          oracle_password: $GRUPONOS_ORACLE_PASSWORD\n          oracle_protocol: tcps\n"
 )
@@ -129,12 +129,12 @@ def test_misspelt_plugin_in_a_job_names_it_and_the_near_name(tmp_path: Path) -> 
 
 def test_unknown_plugin_command_is_an_error(tmp_path: Path) -> None:
     root = bundled_copy(
-        tmp_path, ("gruponos-infra:dispose-sample", "gruponos-infra:dispose-sampel")
+        tmp_path, ("target-jsonl gruponos-infra:dispose", "target-jsonl gruponos-infra:dispos")
     )
 
     assert rendered(validate_project(root)) == [
-        "meltano.yml: jobs[0].tasks[0]: unknown command 'dispose-sampel' of utility "
-        "'gruponos-infra' (did you mean 'dispose-sample'?)"
+        "meltano.yml: jobs[0].tasks[0]: unknown command 'dispos' of utility "
+        "'gruponos-infra' (did you mean 'dispose'?)"
     ]
 
 
@@ -165,12 +165,12 @@ def test_preflight_after_the_tap_is_an_error(tmp_path: Path) -> None:
         tmp_path,
         (
             SAMPLE_TASK,
-            "tap-jsonl target-jsonl gruponos-infra:preflight-sample gruponos-infra:dispose-sample",
+            "tap-jsonl target-jsonl gruponos-infra:preflight gruponos-infra:dispose",
         ),
     )
 
     assert rendered(validate_project(root)) == [
-        "meltano.yml: jobs[0].tasks[0]: preflight block 'gruponos-infra:preflight-sample' runs "
+        "meltano.yml: jobs[0].tasks[0]: preflight block 'gruponos-infra:preflight' runs "
         "after the tap 'tap-jsonl': put it before the tap, so a failed preflight stops the run "
         "first"
     ]
@@ -181,13 +181,13 @@ def test_dispose_before_the_target_is_an_error(tmp_path: Path) -> None:
         tmp_path,
         (
             "  tasks:\n  - " + SAMPLE_TASK,
-            "  tasks:\n  - gruponos-infra:preflight-sample\n  - gruponos-infra:dispose-sample\n"
+            "  tasks:\n  - gruponos-infra:preflight\n  - gruponos-infra:dispose\n"
             "  - tap-jsonl target-jsonl",
         ),
     )
 
     assert rendered(validate_project(root)) == [
-        "meltano.yml: jobs[0].tasks[1]: dispose block 'gruponos-infra:dispose-sample' runs "
+        "meltano.yml: jobs[0].tasks[1]: dispose block 'gruponos-infra:dispose' runs "
         "before the target 'target-jsonl': put it after the target"
     ]
 
@@ -195,7 +195,7 @@ def test_dispose_before_the_target_is_an_error(tmp_path: Path) -> None:
 def test_missing_dispose_block_is_an_error(tmp_path: Path) -> None:
     root = bundled_copy(
         tmp_path,
-        (SAMPLE_TASK, "gruponos-infra:preflight-sample tap-jsonl target-jsonl"),
+        (SAMPLE_TASK, "gruponos-infra:preflight tap-jsonl target-jsonl"),
     )
 
     report = validate_project(root)
@@ -208,9 +208,7 @@ def test_missing_dispose_block_is_an_error(tmp_path: Path) -> None:
 
 
 def test_dispose_without_preflight_is_a_warning(tmp_path: Path) -> None:
-    root = bundled_copy(
-        tmp_path, (SAMPLE_TASK, "tap-jsonl target-jsonl gruponos-infra:dispose-sample")
-    )
+    root = bundled_copy(tmp_path, (SAMPLE_TASK, "tap-jsonl target-jsonl gruponos-infra:dispose"))
 
     report = validate_project(root)
 
@@ -469,12 +467,6 @@ def test_mapping_between_tap_and_target_is_accepted(tmp_path: Path) -> None:
             "run lock of 'y' but the preflight took the lock of 'x'",
         ),
         (
-            "gruponos-infra:preflight-nojob tap-a target-b gruponos-infra:dispose-x",
-            "meltano.yml: jobs[0].tasks: command 'preflight-nojob' runs preflight without "
-            "--job, so every such job shares the lock 'default': Meltano passes no job name "
-            "to a block, so define e.g. 'preflight-<job>: preflight --job <job>'",
-        ),
-        (
             "gruponos-infra:guard-x",
             "meltano.yml: jobs[0].tasks: 'gruponos-infra:guard-x' in job 'x' runs job 'x', "
             "which runs job 'x' again: endless recursion",
@@ -535,7 +527,7 @@ def test_own_utility_name_comes_from_meltano_utility_name(
     text = text.replace("gruponos-infra:", "ops:").replace(
         "      - name: gruponos-infra\n", "      - name: ops\n"
     )
-    text = text.replace(" ops:dispose-sample", "")
+    text = text.replace("target-jsonl ops:dispose", "target-jsonl")
     (root / "meltano.yml").write_text(text, encoding="utf-8")
 
     assert rendered(validate_project(root)) == []  # 'ops' is someone else's utility

@@ -144,3 +144,20 @@ def test_mask_url_keeps_only_scheme_host_and_port() -> None:
     )
     assert mask_url("not a url") == "<invalid url>"
     assert mask_url("http://[::1]:8080/x") == "http://[::1]:8080/…"
+
+
+def test_plain_words_in_a_secret_url_are_not_taken_for_tokens() -> None:
+    url = "https://hooks.slack.com/services/T0AB12CD3/B0XY98ZW7/AbCdEfGhIjKlMnOpQrStUvWx"
+    redactor = Redactor.of([url])
+    cleaned = redactor("the services are down; token B0XY98ZW7 and AbCdEfGhIjKlMnOpQrStUvWx")
+    assert cleaned.startswith("the services are down; token ")
+    assert "B0XY98ZW7" not in cleaned and "AbCdEfGhIjKlMnOpQrStUvWx" not in cleaned
+
+
+def test_mask_urls_in_keeps_only_the_destination_of_every_url() -> None:
+    from gruponos_ext.core.redaction import mask_urls_in
+
+    text = "POST https://a.example.com/T/B/X?k=1 then http://b.example.com:8080/p failed"
+    assert (
+        mask_urls_in(text) == "POST https://a.example.com/… then http://b.example.com:8080/… failed"
+    )

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+
+import pytest
 
 from gruponos_ext.core import Container
 
@@ -116,3 +120,74 @@ def test_validate_scales_to_thousands_of_services() -> None:
         container.register_transient(f"svc{i}", lambda c, d=dep: (c.resolve(d), Thing()))
     report = container.validate()
     assert report.ok and len(report.lifetimes) == 2001
+
+
+# -- issue 9: validate() on deep graphs and runaway factories ----------------------------
+def test_validate_of_a_deep_chain_registered_leaf_first_is_ok() -> None:
+    container = Container()
+    container.register_singleton("n0", Thing)
+    for i in range(1, 3_000):
+        register = container.register_transient if i % 2 else container.register_singleton
+        register(f"n{i}", lambda c, dep=f"n{i - 1}": (c.resolve(dep), Thing()))
+    report = container.validate()
+    assert report.ok, report.errors
+    assert report.edges["n2999"] == ("n2998",)
+
+
+def test_validate_of_a_chain_too_deep_to_resolve_reports_it_without_crashing() -> None:
+    calls: list[str] = []
+    container = Container()
+    for i in range(2_000):  # registered head first: resolving n0 goes 2,000 deep
+        container.register_transient(
+            f"n{i}", lambda c, me=f"n{i}", dep=f"n{i + 1}": calls.append(me) or c.resolve(dep)
+        )
+    container.register_transient("n2000", Thing)
+    report = container.validate()
+    assert not report.ok and not report.cycles and not report.missing
+    assert 1 <= len(report.failures) <= 20  # one per stretch of the chain, not one per service
+    assert all("exceeded the recursion limit" in f.error for f in report.failures)
+    assert report.failures[0].path[:2] == ("n0", "n1")
+    assert len(calls) < 3 * 2_000  # each stretch probed once
+
+
+def test_validate_reports_a_factory_raising_recursion_error_as_a_failure() -> None:
+    def bottomless() -> Thing:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    container = Container()
+    container.register_singleton("bottomless", bottomless)
+    container.register_transient("user", lambda c: c.resolve("bottomless"))
+    report = container.validate()
+    assert [f.service for f in report.failures] == ["bottomless"]
+    assert "exceeded the recursion limit" in report.failures[0].error
+
+
+def test_validate_builds_each_transient_once() -> None:
+    built: list[int] = []
+    container = Container()
+    container.register_transient("shared", lambda: built.append(1) or Thing())
+    for i in range(50):
+        container.register_transient(f"user{i}", lambda c: c.resolve("shared"))
+    report = container.validate()
+    assert report.ok and all(report.edges[f"user{i}"] == ("shared",) for i in range(50))
+    assert built == [1]
+
+
+# -- issue 10: modules that depend one way -------------------------------------------------
+def test_the_report_and_the_export_load_without_the_container() -> None:
+    code = (
+        "import sys, gruponos_ext.core.graph_export, gruponos_ext.core.wiring; "
+        "print(sorted(m for m in sys.modules if m.startswith('gruponos_ext.core')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = done.stdout
+    assert "gruponos_ext.core.wiring" in loaded and "gruponos_ext.core.graph_export" in loaded
+    assert "gruponos_ext.core.container" not in loaded
+
+
+def test_graph_refuses_an_unknown_format() -> None:
+    container = Container()
+    with pytest.raises(ValueError, match="unknown graph format 'svg'; use 'mermaid' or 'dot'"):
+        container.graph("svg")

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.health.model import Status
 from gruponos_ext.services.breaker import BreakerState, CircuitBreaker
 from gruponos_ext.services.wms import (
@@ -33,6 +34,7 @@ from tests.support.net import (
     SilentListener,
     server_tls_context,
 )
+from tests.support.secrets import assert_no_leak, leak_forms
 
 USER = "wms_etl"
 PLANTED = "PLANTED-wms-p4ss-7f3a9"  # must never show up anywhere
@@ -418,3 +420,47 @@ def test_planted_password_appears_in_no_result_outcome_or_log(
     encoded = base64.b64encode(f"{USER}:{PLANTED}".encode()).decode()
     assert encoded not in text
     assert any(e["event"] == "wms_request_failed" for e in logs)
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 418, 500, 302])
+def test_a_server_echoing_the_authorization_header_leaks_no_form_of_the_password(
+    http_server: MakeServer, status: int
+) -> None:
+    echo = http_server(default=Route(status, echo=True))
+    client = client_for(echo.url, health_path="/health")
+
+    with capture_logs() as logs:
+        probe = client.probe()
+        data = client.get_json("/api/orders", {"since": "2024-05-01"})
+
+    sent = echo.requests[0].headers["Authorization"]
+    assert base64.b64decode(sent.removeprefix("Basic ")).decode() == f"{USER}:{PLANTED}"
+    failures = [r for r in (probe, data) if r.failure]
+    assert failures, "every answer of the echoing server is an error for get_json"
+    for result in failures:
+        assert result.exception is not None
+        rendered = " ".join(
+            map(repr, (result, result.error, result.error_data, result.exception.details))
+        )
+        assert_no_leak(rendered, leak_forms(PLANTED, user=USER), where=result.error_code)
+    assert_no_leak(repr(logs), leak_forms(PLANTED, user=USER), where="the log")
+    if status >= 400:
+        # The server's words are quoted (so the report says why), cleaned of the token.
+        assert status == 404 or f"HTTP {status} Echo ***" in (probe.error or "")
+        assert "the server said: you sent Authorization: ***" in (probe.error or "")
+
+
+def test_the_redactor_given_to_the_client_cleans_other_secrets_the_server_echoes(
+    http_server: MakeServer,
+) -> None:
+    echo = http_server(default=Route(500, echo=True))
+    other = "0ther-Secret-Of-The-Config"
+    config = WmsConfig(echo.url, USER, PLANTED, "/health", 5.0)
+    client = WmsApiClient(config, redactor=Redactor.of([other]))
+
+    result = client.get_json("/api/orders", {"note": other})
+
+    assert result.error_code == "WMS_SERVER_ERROR"
+    said = (result.error or "").partition("the server said: ")[2]
+    assert said.startswith("you sent Authorization: *** to /api/orders?note=***")
+    assert_no_leak(said, leak_forms(other) | leak_forms(PLANTED, user=USER), where="the message")

@@ -1,4 +1,4 @@
-"""The core: Result, errors and the container. Knows nothing of Meltano or Oracle.
+"""The core: Result, errors, keys, registry, container. Knows nothing of Meltano or Oracle.
 
 Names are loaded on first use, so ``import gruponos_ext.core.errors`` (which
 every layer does) does not pay for the container's logging imports.
@@ -11,13 +11,8 @@ from typing import TYPE_CHECKING
 from gruponos_ext._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from gruponos_ext.core.container import (
-        Container,
-        DisposeSummary,
-        Lifetime,
-        Registration,
-        ServiceInfo,
-    )
+    from gruponos_ext.core.container import Container, ServiceInfo
+    from gruponos_ext.core.disposal import DisposeSummary
     from gruponos_ext.core.errors import (
         CircularDependencyError,
         ContainerDisposedError,
@@ -25,17 +20,20 @@ if TYPE_CHECKING:
         DisposeError,
         GruponosError,
         RegistrationError,
+        ResolutionTooDeepError,
         ServiceCreationError,
         ServiceNotFoundError,
         ServiceTypeError,
     )
+    from gruponos_ext.core.keys import Key
+    from gruponos_ext.core.registry import Lifetime, Registration, Registry
     from gruponos_ext.core.result import FlextResult, Result, UnwrapFailedError
 
 _HOMES = {
-    **dict.fromkeys(
-        ("Container", "DisposeSummary", "Lifetime", "Registration", "ServiceInfo"),
-        "gruponos_ext.core.container",
-    ),
+    **dict.fromkeys(("Container", "ServiceInfo"), "gruponos_ext.core.container"),
+    "DisposeSummary": "gruponos_ext.core.disposal",
+    "Key": "gruponos_ext.core.keys",
+    **dict.fromkeys(("Lifetime", "Registration", "Registry"), "gruponos_ext.core.registry"),
     **dict.fromkeys(
         (
             "CircularDependencyError",
@@ -44,6 +42,7 @@ _HOMES = {
             "DisposeError",
             "GruponosError",
             "RegistrationError",
+            "ResolutionTooDeepError",
             "ServiceCreationError",
             "ServiceNotFoundError",
             "ServiceTypeError",
@@ -62,9 +61,12 @@ __all__ = [
     "DisposeSummary",
     "FlextResult",
     "GruponosError",
+    "Key",
     "Lifetime",
     "Registration",
     "RegistrationError",
+    "Registry",
+    "ResolutionTooDeepError",
     "Result",
     "ServiceCreationError",
     "ServiceInfo",

@@ -1,54 +1,102 @@
 """A small, fast, thread-safe dependency-injection container.
 
-Services are registered by *name* with a factory and a lifetime:
+Services are registered by *name* (a ``str``, or a typed
+:class:`~gruponos_ext.core.keys.Key`) with a factory and a lifetime:
 
-* **singleton** — created on first resolve, then shared; created exactly once
+* **singleton** -- created on first resolve, then shared; created exactly once
   even when many threads ask at the same time; its ``cleanup`` runs on
   :meth:`Container.dispose`.
-* **transient** — a new instance on every resolve.
-* **instance** — an object you already have.
+* **transient** -- a new instance on every resolve.
+* **instance** -- an object you already have.
 
 A factory takes no argument, or takes the container (to resolve its own
-dependencies). Each registration is a frozen :class:`Registration` record.
+dependencies):
+
+>>> container = Container()
+>>> container.register_instance("greeting", "hello")
+>>> container.register_transient("shout", lambda c: c.resolve("greeting").upper() + "!")
+>>> container.resolve("shout")
+'HELLO!'
+>>> container.try_resolve("whisper").error_code
+'SERVICE_NOT_FOUND'
+
+How it is built (one way: registry -> container -> wiring report -> graph export):
+
+* :mod:`~gruponos_ext.core.registry` keeps the recipes (frozen
+  :class:`Registration` records); this module compiles each into a creator
+  when it is registered and keeps the instances.
+* :meth:`Container.resolve` is the fast path: a created singleton is one
+  dict lookup; a transient is built right there. Everything else (creating a
+  singleton, unknown names, cycles, a disposed container) is
+  :meth:`Container._resolve_slow`.
+* Each thread's resolution path is tracked explicitly (the list of names
+  being resolved), so a cycle is reported the moment a name comes round
+  again: every factory of a cycle runs at most once before the error.
+  :mod:`~gruponos_ext.core.claims` makes one thread the creator of each
+  singleton; a thread about to wait for one that another thread is creating
+  first checks that the wait does not close a loop of threads waiting on
+  each other (a cycle too, reported instead of deadlocking).
+* :meth:`Container.dispose` hands what was created to a
+  :class:`~gruponos_ext.core.disposal.Disposal`, which runs each cleanup
+  once within a time bound.
+* :meth:`Container.validate` resolves every recipe in a throw-away probing
+  child and hands what it saw to :mod:`~gruponos_ext.core.wiring`;
+  :mod:`~gruponos_ext.core.graph_export` draws the result.
+
+**Depth.** Resolution recurses through the factories, so a dependency chain
+is as deep as Python's recursion limit allows: each level costs two frames
+for a transient (``resolve`` and the factory), three for a singleton being
+created, plus whatever the factory calls. At the default limit of 1000 that
+is about 450 transients or 300 singletons in a row; a deeper chain raises
+:class:`~gruponos_ext.core.errors.ResolutionTooDeepError` naming the chain
+(never a false cycle).
+
 Expected failures raise subclasses of
 :class:`~gruponos_ext.core.errors.ContainerError` (each with a stable
 ``code``); :meth:`Container.try_resolve` returns them as a
-:class:`~gruponos_ext.core.result.Result` instead.
-
-This module knows nothing of Meltano, Oracle or health checks: a registration
-may carry an opaque ``health_check`` that the health layer interprets.
+:class:`~gruponos_ext.core.result.Result` instead. This module knows nothing
+of Meltano, Oracle or health checks: a registration may carry an opaque
+``health_check`` that the health layer interprets.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from types import MethodType, TracebackType
+from typing import Any, NoReturn, TypeVar, overload
 
+from gruponos_ext.core.claims import MISSING, Claims, Done
+from gruponos_ext.core.deadline import Deadline
+from gruponos_ext.core.disposal import (
+    DEFAULT_CLEANUP_TIMEOUT,
+    Disposal,
+    DisposeSummary,
+    check_timeout,
+)
 from gruponos_ext.core.errors import (
     CircularDependencyError,
     ContainerDisposedError,
     ContainerError,
     DisposeError,
     RegistrationError,
+    ResolutionTooDeepError,
     ServiceCreationError,
     ServiceNotFoundError,
     ServiceTypeError,
 )
+from gruponos_ext.core.keys import Key
 from gruponos_ext.core.logging import get_logger
+from gruponos_ext.core.registry import Cleanup, Factory, Lifetime, Registration, Registry
 from gruponos_ext.core.result import Result
-
-if TYPE_CHECKING:
-    from gruponos_ext.core.wiring import WiringReport
+from gruponos_ext.core.wiring import WiringReport, report_wiring
 
 __all__ = [
+    "DEFAULT_CLEANUP_TIMEOUT",
     "Container",
     "DisposeSummary",
     "Lifetime",
@@ -57,35 +105,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-Factory = Callable[..., Any]
-Cleanup = Callable[[Any], object]
+Path = list[str]  # one thread's resolution path: the names being resolved, outermost first
 
 _log = get_logger("gruponos_ext.container")
-
-
-class Lifetime(str, Enum):
-    """How long a resolved service lives."""
-
-    SINGLETON = "singleton"
-    TRANSIENT = "transient"
-    INSTANCE = "instance"
-
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """One service recipe, immutable once registered.
-
-    ``takes_container`` is decided at registration from the factory's
-    signature, so resolution never inspects it again.
-    """
-
-    name: str
-    lifetime: Lifetime
-    factory: Factory | None
-    takes_container: bool = False
-    cleanup: Cleanup | None = None
-    health_check: object | None = None
-    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,146 +122,47 @@ class ServiceInfo:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class DisposeSummary:
-    """What a successful :meth:`Container.dispose` released, in order."""
+@dataclass(slots=True)
+class _Saved:
+    """What one :meth:`Container.override` replaced, to put back on exit."""
 
-    disposed: tuple[str, ...] = ()
-    already_disposed: bool = False
-    durations_ms: Mapping[str, float] = field(default_factory=dict)
-
-
-_MISSING: Any = object()
+    registration: Registration | None
+    transient: tuple[Callable[[], Any], bool] | None
+    instance: Any
 
 
-def _failure(name: str, exc: Exception) -> ContainerError:
-    """The container error to raise when building ``name`` raised ``exc``."""
-    if isinstance(exc, ContainerError):
-        exc.passed_through(name)
-        return exc
-    if isinstance(exc, RecursionError):
-        # Untracked resolution of a cycle recurses until Python stops it; the
-        # path it unwinds through shows the cycle (see CircularDependencyError).
-        cycle = CircularDependencyError()
-        cycle.passed_through(name)
-        return cycle
-    _log.warning("service_creation_failed", service=name, error_type=type(exc).__name__)
-    return ServiceCreationError(name, exc)
+@dataclass(slots=True)
+class _Probe:
+    """What a probing child (see :meth:`Container.validate`) records and keeps."""
 
-
-def _call(name: str, creator: Callable[[], Any]) -> Any:
-    """Call a factory; what it raises becomes a container error naming ``name``."""
-    try:
-        return creator()
-    except Exception as exc:
-        error = _failure(name, exc)
-        if error is exc:
-            raise
-        raise error from (None if isinstance(exc, RecursionError) else exc)
-
-
-class _LiveInstances(dict[str, Any]):
-    """Live singletons and instances; a miss resolves a transient or falls through.
-
-    ``__missing__`` turns a miss into a plain call instead of a raised
-    ``KeyError``, and builds an untracked transient right here: one Python
-    frame per transient, no per-resolve bookkeeping (a cycle is caught by the
-    recursion limit instead, and reported with its whole path).
-    """
-
-    __slots__ = ("_resolve_slow", "_transients")
-
-    def __init__(
-        self, transients: dict[str, Callable[[], Any]], resolve_slow: Callable[[str], Any]
-    ) -> None:
-        super().__init__()
-        self._transients = transients
-        self._resolve_slow = resolve_slow
-
-    def __missing__(self, name: str) -> Any:
-        creator = self._transients.get(name)
-        if creator is None:
-            return self._resolve_slow(name)
-        try:  # _call() inlined: a frame fewer on the transient hot path
-            return creator()
-        except Exception as exc:
-            error = _failure(name, exc)
-            if error is exc:
-                raise
-            raise error from (None if isinstance(exc, RecursionError) else exc)
-
-
-class _TrackedInstances(dict[str, Any]):
-    """For throw-away probe containers: every miss goes through the tracked path."""
-
-    __slots__ = ("_resolve_slow",)
-
-    def __init__(self, resolve_slow: Callable[[str], Any]) -> None:
-        super().__init__()
-        self._resolve_slow = resolve_slow
-
-    def __missing__(self, name: str) -> Any:
-        return self._resolve_slow(name)
-
-
-def _takes_container(name: str, factory: Factory) -> bool:
-    """Whether ``factory`` wants the container; refuse any other signature."""
-    if not callable(factory):
-        raise RegistrationError(
-            f"factory for {name!r} is a {type(factory).__qualname__}, not a callable; "
-            "to register an existing object use register_instance()",
-            details={"service": name},
-        )
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):  # some builtins have no signature: call them bare
-        return False
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    required = [p for p in signature.parameters.values() if p.default is p.empty]
-    keyword_only = [p.name for p in required if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    required_positional = [p.name for p in required if p.kind in positional]
-    if keyword_only or len(required_positional) > 1:
-        params = ", ".join(required_positional + keyword_only)
-        raise RegistrationError(
-            f"factory for {name!r} requires arguments ({params}); a factory takes no "
-            "argument or takes the container as its only argument",
-            details={"service": name, "parameters": required_positional + keyword_only},
-        )
-    return len(required_positional) == 1
+    edges: dict[str, dict[str, None]]
+    made: dict[str, Any] = field(default_factory=dict)  # singletons, instances, transients
 
 
 class Container:
     """Registers services by name and resolves them with their dependencies.
 
-    Thread-safe: singletons are created once under a per-service lock, so
-    resolving one singleton never blocks callers of another. Use it as a
-    context manager to dispose it on exit.
+    Thread-safe: singletons are created once; creating one never blocks
+    callers of another. Use it as a context manager to dispose it on exit.
     """
 
-    # Tracked containers keep each thread's resolution path: slower, but they
-    # see every edge. Only the throw-away children of validate() are tracked.
-    _tracked = False
-
     def __init__(self) -> None:
-        self._registrations: dict[str, Registration] = {}
-        # name -> zero-argument callable building a new transient.
-        self._transients: dict[str, Callable[[], Any]] = {}
-        # name -> live singleton or instance; the whole fast path is one lookup here.
-        self._instances: dict[str, Any] = (
-            _TrackedInstances(self._resolve_slow)
-            if self._tracked
-            else _LiveInstances(self._transients, self._resolve_slow)
-        )
-        # The hot path: resolve() is the dict lookup itself, with no Python frame
-        # in between (a created singleton costs one C call). The method below
-        # documents it and is what subclasses and type checkers see.
-        self.resolve = self._instances.__getitem__  # type: ignore[method-assign,assignment]
-        self._singleton_locks: dict[str, threading.RLock] = {}
-        # (name, instance, cleanup) in creation order, for reverse-order disposal.
-        self._created: list[tuple[str, Any, Cleanup | None]] = []
-        self._created_lock = threading.Lock()
-        self._resolving = threading.local()
+        self._registry = Registry()
+        # The fast path reads these two without a lock (a dict read is atomic):
+        # name -> live singleton or instance (or an override's replacement) ...
+        self._instances: dict[str, Any] = {}
+        # ... and name -> (compiled zero-argument creator, is a leaf) of a transient.
+        self._transients: dict[str, tuple[Callable[[], Any], bool]] = {}
+        self._resolving = threading.local()  # .path: this thread's Path
+        self._claims = Claims()  # which thread creates which singleton
+        self._dispose_lock = threading.RLock()
+        # Everything below changes under this lock only.
+        self._lock = self._claims.lock
+        self._created: list[tuple[str, Any, Cleanup | None]] = []  # for disposal, oldest first
+        self._overrides: dict[str, list[_Saved]] = {}
         self._disposed = False
+        self._disposal: Disposal | None = None
+        self._probe: _Probe | None = None
 
     # -- registration ---------------------------------------------------------
     def register_singleton(
@@ -257,11 +180,8 @@ class Container:
         replaces its recipe, unless the singleton was already created: then use
         :meth:`override`.
         """
-        takes = _takes_container(name, factory)
         self._add(
-            Registration(
-                name, Lifetime.SINGLETON, factory, takes, cleanup, health_check, description
-            )
+            Registration.of(name, Lifetime.SINGLETON, factory, cleanup, health_check, description)
         )
 
     def register_transient(
@@ -273,9 +193,8 @@ class Container:
         description: str = "",
     ) -> None:
         """Register a service built anew by ``factory`` on every resolve."""
-        takes = _takes_container(name, factory)
         self._add(
-            Registration(name, Lifetime.TRANSIENT, factory, takes, None, health_check, description)
+            Registration.of(name, Lifetime.TRANSIENT, factory, None, health_check, description)
         )
 
     def register_instance(
@@ -289,31 +208,36 @@ class Container:
     ) -> None:
         """Register an existing object; ``cleanup(value)`` runs on :meth:`dispose`."""
         self._add(
-            Registration(name, Lifetime.INSTANCE, None, False, cleanup, health_check, description),
+            Registration.of(name, Lifetime.INSTANCE, None, cleanup, health_check, description),
             value,
         )
 
-    def _add(self, registration: Registration, value: object = _MISSING) -> None:
+    def _add(self, registration: Registration, value: object = MISSING) -> None:
         name = registration.name
-        if not isinstance(name, str) or not name:
-            raise RegistrationError(
-                "a service name must be a non-empty string", details={"service": repr(name)}
-            )
-        if self._disposed:
-            raise ContainerDisposedError(name)
-        previous = self._registrations.get(name)
-        if (
-            previous is not None
-            and previous.lifetime is not Lifetime.TRANSIENT
-            and name in self._instances
-        ):
-            raise RegistrationError(
-                f"service {name!r} was already created; replacing it now would leave its users "
-                "holding the old instance: use container.override(name, replacement) in tests, "
-                "or register before the first resolve",
-                details={"service": name},
-            )
-        self._install(registration, value)
+        with self._lock:
+            if self._disposed:
+                raise ContainerDisposedError(name)
+            previous = self._registry.get(name)
+            creating = self._claims.is_being_created(name)
+            if creating or name in self._overrides:
+                doing = "being created" if creating else "overridden"
+                raise RegistrationError(
+                    f"service {name!r} is {doing} right now; register it before first use",
+                    details={"service": name},
+                )
+            if (
+                previous is not None
+                and previous.lifetime is not Lifetime.TRANSIENT
+                and name in self._instances
+            ):
+                raise RegistrationError(
+                    f"service {name!r} was already created; replacing it now would leave its "
+                    "users holding the old instance: use container.override(name, replacement) "
+                    "in tests, or register before the first resolve",
+                    details={"service": name},
+                )
+            self._registry.add(registration)
+            self._install(registration, value)
         _log.debug(
             "service_registered",
             service=name,
@@ -321,72 +245,201 @@ class Container:
             replaced=previous is not None,
         )
 
-    def _install(self, registration: Registration, value: object = _MISSING) -> None:
-        """Make ``registration`` current, building the zero-argument creator once."""
+    def _install(self, registration: Registration, value: object = MISSING) -> None:
+        """Make ``registration`` servable (under the lock): compile it once, here."""
         name = registration.name
-        self._registrations[name] = registration
         self._transients.pop(name, None)
         self._instances.pop(name, None)
+        if self._probe is not None:  # a probing child serves everything from its slow path
+            if registration.lifetime is Lifetime.INSTANCE:
+                self._probe.made[name] = value
+            return
         if registration.lifetime is Lifetime.INSTANCE:
             self._instances[name] = value
-            self._remember(name, value, registration.cleanup)
+            self._created.append((name, value, registration.cleanup))
         elif registration.lifetime is Lifetime.TRANSIENT:
-            self._transients[name] = self._creator(registration)
-        else:
-            self._singleton_locks.setdefault(name, threading.RLock())
+            self._transients[name] = self._compile(registration)
 
-    def _creator(self, registration: Registration) -> Callable[[], Any]:
+    def _compile(self, registration: Registration) -> tuple[Callable[[], Any], bool]:
+        """The zero-argument creator of a transient, and whether it is a leaf.
+
+        Two measured tricks keep the transient chain of bench/bench_container.py
+        ahead of dishka (each tracked level costs ~80 ns, a third of it the
+        thread-local read):
+
+        * a factory that takes the container is bound to it as a method rather
+          than with functools.partial (Python 3.11 calls a bound method of a
+          Python function inline: ~20 ns less per call);
+        * a *class* taking no argument is a leaf: it is handed nothing it could
+          resolve with, so the fast path calls it without tracking it. (A
+          zero-argument function is tracked: a lambda often reaches a container
+          through its closure.)
+        """
         factory = registration.factory
-        assert factory is not None
-        return functools.partial(factory, self) if registration.takes_container else factory
-
-    def _remember(self, name: str, instance: object, cleanup: Cleanup | None) -> None:
-        with self._created_lock:
-            self._created.append((name, instance, cleanup))
+        assert factory is not None, "an instance registration has no creator"
+        if registration.takes_container:
+            return MethodType(factory, self), False
+        return factory, isinstance(factory, type)
 
     # -- resolution -----------------------------------------------------------
+    @overload
+    def resolve(self, name: Key[T]) -> T: ...
+    @overload
+    def resolve(self, name: str) -> Any: ...
     def resolve(self, name: str) -> Any:
         """Return the service registered as ``name``, creating it if needed.
 
-        Raises :class:`ServiceNotFoundError`, :class:`CircularDependencyError`,
-        :class:`ServiceCreationError` (the factory's exception chained) or
-        :class:`ContainerDisposedError`.
+        Raises :class:`~gruponos_ext.core.errors.ServiceNotFoundError`,
+        :class:`~gruponos_ext.core.errors.CircularDependencyError`,
+        :class:`~gruponos_ext.core.errors.ServiceCreationError` (the factory's
+        exception chained), :class:`~gruponos_ext.core.errors.ResolutionTooDeepError`
+        or :class:`~gruponos_ext.core.errors.ContainerDisposedError`.
         """
-        return self._instances[name]
+        # The fast path. A created singleton or an instance: one lookup.
+        instance = self._instances.get(name, MISSING)
+        if instance is not MISSING:
+            return instance
+        transient = self._transients.get(name)
+        if transient is None:
+            return self._resolve_slow(name)
+        # A transient, built right here: one frame per level of a chain.
+        creator, leaf = transient
+        if leaf:
+            try:
+                return creator()
+            except Exception as exc:
+                self._creation_failed(name, exc, [*self._path(), name])
+        try:
+            path: Path = self._resolving.path
+        except AttributeError:
+            path = self._resolving.path = []
+        if name in path:
+            return self._resolve_slow(name)  # a cycle: reported there
+        path.append(name)
+        try:
+            return creator()
+        except ContainerError:
+            raise
+        except Exception as exc:
+            self._creation_failed(name, exc, path)
+        finally:
+            path.pop()
 
-    def _path(self) -> list[str]:
-        """The services this thread is resolving (tracked containers only)."""
+    def _path(self) -> Path:
         try:
             return self._resolving.path  # type: ignore[no-any-return]
         except AttributeError:
-            path: list[str] = []
+            path: Path = []
             self._resolving.path = path
             return path
 
     def _resolve_slow(self, name: str) -> Any:
-        """Everything but a live instance or an untracked transient."""
-        if self._tracked:
-            creator = self._transients.get(name)
-            if creator is not None:
-                return self._build(name, creator)
-        registration = self._registrations.get(name)
+        """Everything the fast path does not serve; the factory is called from here."""
+        path = self._path()
+        probe = self._probe
+        if probe is not None and path:  # validate(): every resolve is an edge of the graph
+            probe.edges.setdefault(path[-1], {})[name] = None
+        registration = self._registry.get(name)
         if registration is None or self._disposed:
-            raise self._missing(name)
-        if self._tracked:
-            path = self._path()
-            if name in path:  # before locking: re-entering our own lock would hide the cycle
-                raise CircularDependencyError([*path[path.index(name) :], name])
-        with self._singleton_locks[name]:
-            instance = self._instances.get(name, _MISSING)
-            if instance is not _MISSING:
+            raise self._missing(name, path)
+        if name in path:
+            raise CircularDependencyError([*path[path.index(name) :], name])
+        lifetime = registration.lifetime
+        if probe is not None:
+            made = probe.made.get(name, MISSING)
+            if made is not MISSING:
+                return made
+        if lifetime is Lifetime.INSTANCE:  # a resolve racing an override's restore
+            with self._lock:
+                instance = self._instances.get(name, MISSING)
+            if instance is MISSING:
+                raise self._missing(name, path)
+            return instance
+        done = None  # a singleton's claim: released when its creation ends
+        if lifetime is Lifetime.SINGLETON:
+            instance, done = self._claims.claim(name, path, self._made)
+            if done is None:
                 return instance
-            started = time.perf_counter()
-            creator = self._creator(registration)
-            instance = self._build(name, creator) if self._tracked else _call(name, creator)
-            if self._disposed:  # disposed while we were building: hand nothing out
-                raise ContainerDisposedError(name)
-            self._instances[name] = instance
-            self._remember(name, instance, registration.cleanup)
+        started = time.perf_counter()
+        factory = registration.factory
+        assert factory is not None
+        path.append(name)
+        try:
+            instance = factory(self) if registration.takes_container else factory()
+        except BaseException as exc:
+            if done is not None:
+                done.release()  # first, and in one C call: no Python frame may be left
+                self._abandoned(name)
+            if isinstance(exc, Exception) and not isinstance(exc, ContainerError):
+                self._creation_failed(name, exc, path)
+            raise
+        finally:
+            path.pop()
+        if done is not None:
+            return self._publish(registration, instance, done, started)
+        if probe is not None:  # a probe builds each transient once: the graph is what counts
+            probe.made[name] = instance
+        return instance
+
+    def _creation_failed(self, name: str, exc: Exception, path: list[str]) -> NoReturn:
+        """Raise the container error for ``name``'s factory raising ``exc``."""
+        if isinstance(exc, RecursionError):
+            raise ResolutionTooDeepError(list(path), sys.getrecursionlimit()) from None
+        _log.warning("service_creation_failed", service=name, error_type=type(exc).__name__)
+        raise ServiceCreationError(name, exc, list(path)) from exc
+
+    def _missing(self, name: str, path: Path) -> ContainerError:
+        if self._disposed:
+            return ContainerDisposedError(name)
+        import difflib
+
+        names = self._registry.names()
+        near = (
+            difflib.get_close_matches(name, names, n=3, cutoff=0.6) if isinstance(name, str) else []
+        )
+        return ServiceNotFoundError(name, near, list(path))
+
+    # -- creating a singleton: claim (core.claims), build (in _resolve_slow), publish --
+    def _made(self, name: str) -> Any:
+        """The singleton if made, else MISSING; under the lock, from :meth:`Claims.claim`."""
+        if self._disposed:
+            raise ContainerDisposedError(name)
+        made = self._instances if self._probe is None else self._probe.made
+        return made.get(name, MISSING)
+
+    def _abandoned(self, name: str) -> None:
+        """The factory of singleton ``name`` raised: nothing was made, nothing to clean up."""
+        disposal = self._disposal
+        if disposal is not None:
+            disposal.forget(name)
+
+    def _publish(
+        self, registration: Registration, instance: Any, done: Done, started: float
+    ) -> Any:
+        """Hand out a newly created singleton, unless dispose began meanwhile."""
+        name = registration.name
+        late: Disposal | None = None
+        with self._lock:
+            done.release()  # waiters look again once we let go of the lock
+            disposed = self._disposed
+            if not disposed:
+                if self._probe is not None:
+                    self._probe.made[name] = instance
+                elif name in self._overrides:  # kept for when the override ends
+                    saved = self._overrides[name][0]
+                    if saved.instance is MISSING:
+                        saved.instance = instance
+                else:
+                    self._instances[name] = instance
+            if not disposed or self._disposal is None:
+                # (disposed: dispose() is still waiting for us and cleans this up)
+                self._created.append((name, instance, registration.cleanup))
+            else:
+                late = self._disposal
+        if disposed:
+            if late is not None:  # dispose() stopped waiting: clean up here
+                late.release_late(name, instance, registration.cleanup)
+            raise ContainerDisposedError(name)
         _log.debug(
             "service_created",
             service=name,
@@ -395,25 +448,7 @@ class Container:
         )
         return instance
 
-    def _build(self, name: str, creator: Callable[[], Any]) -> Any:
-        """Call ``creator`` with ``name`` on this thread's path (tracked containers)."""
-        path = self._path()
-        if name in path:
-            raise CircularDependencyError([*path[path.index(name) :], name])
-        path.append(name)
-        try:
-            return _call(name, creator)
-        finally:
-            path.pop()
-
-    def _missing(self, name: str) -> ContainerError:
-        if self._disposed:
-            return ContainerDisposedError(name)
-        import difflib
-
-        near = difflib.get_close_matches(name, list(self._registrations), n=3, cutoff=0.6)
-        return ServiceNotFoundError(name, near)
-
+    # -- typed and non-raising resolution --------------------------------------
     def resolve_typed(self, name: str, expected: type[T]) -> T:
         """Like :meth:`resolve`, but check the instance is an ``expected`` (mypy sees it)."""
         instance = self.resolve(name)
@@ -421,6 +456,8 @@ class Container:
             raise ServiceTypeError(name, expected, type(instance))
         return instance
 
+    @overload
+    def try_resolve(self, name: Key[T]) -> Result[T]: ...
     @overload
     def try_resolve(self, name: str) -> Result[Any]: ...
     @overload
@@ -430,7 +467,7 @@ class Container:
 
         The Result's ``error_code`` is the error's stable code
         (``SERVICE_NOT_FOUND``, ``CIRCULAR_DEPENDENCY``, ``SERVICE_CREATION_FAILED``,
-        ``CONTAINER_DISPOSED``, ``SERVICE_TYPE_MISMATCH``).
+        ``RESOLUTION_TOO_DEEP``, ``CONTAINER_DISPOSED``, ``SERVICE_TYPE_MISMATCH``).
         """
         try:
             value = self.resolve(name) if expected is None else self.resolve_typed(name, expected)
@@ -440,30 +477,30 @@ class Container:
 
     # -- introspection --------------------------------------------------------
     def __contains__(self, name: object) -> bool:
-        return name in self._registrations
+        return name in self._registry
 
     def __len__(self) -> int:
-        return len(self._registrations)
+        return len(self._registry)
 
     def names(self) -> tuple[str, ...]:
         """Registered names, in registration order."""
-        return tuple(self._registrations)
+        return self._registry.names()
 
     def registration(self, name: str) -> Registration:
         """The current recipe for ``name``; raises :class:`ServiceNotFoundError`."""
-        registration = self._registrations.get(name)
+        registration = self._registry.get(name)
         if registration is None:
-            raise self._missing(name)
+            raise self._missing(name, [])
         return registration
 
     def registrations(self) -> tuple[Registration, ...]:
         """Every current recipe, in registration order."""
-        return tuple(self._registrations.values())
+        return tuple(self._registry)
 
     def services(self) -> tuple[ServiceInfo, ...]:
         """Name, lifetime and state of every service, never its value."""
         infos = []
-        for reg in self._registrations.values():
+        for reg in self._registry:
             if reg.lifetime is Lifetime.TRANSIENT:
                 state = "transient"
             elif self._disposed:
@@ -485,67 +522,113 @@ class Container:
     def validate(self) -> WiringReport:
         """Check the whole graph without touching this container.
 
-        Every recipe is resolved in a throw-away child container that is
-        disposed afterwards; see :func:`gruponos_ext.core.wiring.validate_wiring`.
-        """
-        from gruponos_ext.core.wiring import validate_wiring
+        Every recipe is resolved, in registration order, in a throw-away
+        probing child (same recipes, nothing created, each transient built
+        once) that records every resolve as an edge and is disposed
+        afterwards. What it saw becomes a
+        :class:`~gruponos_ext.core.wiring.WiringReport`.
 
-        return validate_wiring(self)
+        >>> container = Container()
+        >>> container.register_transient("job", lambda c: c.resolve("db"))
+        >>> print(container.validate().render_text())
+        1 services, 1 dependencies
+        error: 'job' needs 'db', which is not registered; path: job -> db
+        wiring has 1 error(s)
+        """
+        child = self._probing_child()
+        assert child._probe is not None
+        lifetimes = {r.name: r.lifetime for r in child._registry}
+        failures: list[tuple[str, ContainerError]] = []
+        too_deep: set[str] = set()  # on a chain already reported: probing it again finds the same
+        for name in lifetimes:
+            if name in too_deep:
+                continue
+            try:
+                child.resolve(name)
+            except ResolutionTooDeepError as exc:
+                failures.append((name, exc))
+                too_deep.update(exc.path)
+            except ContainerError as exc:
+                failures.append((name, exc))
+        disposal = child.dispose()
+        return report_wiring(
+            lifetimes,
+            child._probe.edges,
+            failures,
+            disposal_error=disposal.error if disposal.failure else None,
+        )
+
+    def _probing_child(self) -> Container:
+        """A fresh child with the same recipes and no created singletons.
+
+        It has this container's class and attributes (a subclass's settings
+        stay reachable), shares this container's instances without owning
+        them (their cleanups never run in the child) and serves everything
+        through the slow path, where each resolve is recorded.
+        """
+        child = object.__new__(type(self))
+        child.__dict__.update(self.__dict__)  # a subclass's own attributes (settings...)
+        Container.__init__(child)
+        child._probe = _Probe({name: {} for name in self._registry.names()})
+        for reg in self._registry:
+            if reg.lifetime is Lifetime.INSTANCE:
+                shared = Registration(reg.name, reg.lifetime, None, False, None, reg.health_check)
+                child._registry.add(shared)
+                child._install(shared, self._instances.get(reg.name))
+            else:
+                child._registry.add(reg)
+        return child
 
     def graph(self, format: str = "mermaid") -> str:
         """The dependency graph as ``"mermaid"`` or ``"dot"`` text (found by :meth:`validate`)."""
-        from gruponos_ext.core.wiring import to_dot, to_mermaid
+        from gruponos_ext.core.graph_export import render_graph
 
-        exporters = {"mermaid": to_mermaid, "dot": to_dot}
-        if format not in exporters:
-            raise ValueError(f"unknown graph format {format!r}; use 'mermaid' or 'dot'")
-        return exporters[format](self.validate())
+        return render_graph(self.validate(), format)
 
     @property
     def disposed(self) -> bool:
-        """True once :meth:`dispose` has run."""
+        """True once :meth:`dispose` has begun."""
         return self._disposed
 
     # -- lifecycle -------------------------------------------------------------
-    def dispose(self) -> Result[DisposeSummary]:
-        """Run every cleanup, newest first; then refuse to resolve anything.
+    def dispose(self, timeout: float | None = DEFAULT_CLEANUP_TIMEOUT) -> Result[DisposeSummary]:
+        """Run every cleanup once, newest first, each within ``timeout`` seconds.
 
-        Every cleanup runs even when others raise; failures are reported
-        together, by service name, as a failed Result (code ``DISPOSE_FAILED``)
-        whose exception is a :class:`DisposeError`. Idempotent.
+        From the first call on, the container resolves nothing. A singleton
+        whose factory is still running is waited for (up to ``timeout``) and
+        then cleaned up with the rest; it is never handed out. A cleanup that
+        raises or overruns its bound (it is abandoned in its daemon thread;
+        ``None`` runs cleanups in this thread, unbounded) does not stop the
+        ones after it; all failures come back together, by service name, as a
+        failed Result (code ``DISPOSE_FAILED``) whose exception is a
+        :class:`~gruponos_ext.core.errors.DisposeError`.
+
+        A second call runs no cleanup again: it waits up to ``timeout`` for
+        those still running and reports where things stand now (success,
+        with ``already_disposed``, only once every cleanup has succeeded).
         """
-        if self._disposed:
-            return Result.ok(DisposeSummary(already_disposed=True))
-        self._disposed = True
-        with self._created_lock:
-            created, self._created = self._created, []
-        self._instances.clear()
-        self._transients.clear()
-        disposed: list[str] = []
-        durations: dict[str, float] = {}
-        failures: dict[str, BaseException] = {}
-        for name, instance, cleanup in reversed(created):
-            if cleanup is None:
-                continue
-            started = time.perf_counter()
+        check_timeout(timeout)
+        with self._dispose_lock:  # one dispose() at a time; a later one reports
+            if self._disposal is not None:
+                return self._disposal.report(timeout)
+            with self._lock:
+                self._disposed = True
+                self._instances.clear()
+                self._transients.clear()
             try:
-                cleanup(instance)
-            except Exception as exc:  # every cleanup must get its turn
-                failures[name] = exc
-                _log.warning("service_cleanup_failed", service=name, error_type=type(exc).__name__)
-                continue
-            durations[name] = round((time.perf_counter() - started) * 1000, 3)
-            disposed.append(name)
-            _log.debug("service_disposed", service=name, duration_ms=durations[name])
-        if failures:
-            error = DisposeError(failures)
-            return Result.fail(
-                error.message,
-                error.code,
-                {"failed": list(failures), "disposed": disposed},
-                exception=error,
-            )
-        return Result.ok(DisposeSummary(tuple(disposed), False, durations))
+                # Wait for singletons other threads are creating (not for one this
+                # thread creates, if dispose() is called from inside a factory).
+                self._claims.wait_for_others(
+                    getattr(self._resolving, "path", None),
+                    Deadline.after(timeout) if timeout is not None else None,
+                )
+            finally:
+                with self._lock:
+                    created, self._created = self._created, []
+                    self._disposal = Disposal(
+                        created, timeout=timeout, unfinished=self._claims.being_created()
+                    )
+            return self._disposal.run()
 
     def __enter__(self) -> Container:
         return self
@@ -566,46 +649,36 @@ class Container:
         """Serve ``replacement`` as ``name`` inside the block, then restore.
 
         The previous recipe and any instance already created come back on
-        exit (the replacement's cleanup is never run: the test owns it).
-        Services created inside the block keep the replacement they received.
+        exit (the replacement's cleanup is never run: the test owns it). A
+        singleton whose creation was under way when the block began is
+        created once and kept for afterwards. Services created inside the
+        block keep the replacement they received.
         """
-        previous = self._registrations.get(name)
-        previous_instance = self._instances.get(name, _MISSING)
-        self._registrations[name] = Registration(
-            name, Lifetime.INSTANCE, None, description="override"
-        )
-        transient = self._transients.pop(name, None)
-        self._instances[name] = replacement
+        with self._lock:
+            saved = _Saved(
+                self._registry.get(name),
+                self._transients.pop(name, None),
+                self._instances.get(name, MISSING),
+            )
+            self._overrides.setdefault(name, []).append(saved)
+            self._registry.add(Registration.of(name, Lifetime.INSTANCE, description="override"))
+            self._instances[name] = replacement
         _log.debug("service_overridden", service=name)
         try:
             yield replacement
         finally:
-            self._instances.pop(name, None)
-            if previous is None:
-                del self._registrations[name]
-            else:
-                self._registrations[name] = previous
-                if transient is not None:
-                    self._transients[name] = transient
-                if previous_instance is not _MISSING:
-                    self._instances[name] = previous_instance
+            with self._lock:
+                stack = self._overrides[name]
+                stack.remove(saved)
+                if not stack:
+                    del self._overrides[name]
+                self._instances.pop(name, None)
+                if saved.registration is None:
+                    self._registry.remove(name)
+                else:
+                    self._registry.add(saved.registration)
+                    if saved.transient is not None:
+                        self._transients[name] = saved.transient
+                    if saved.instance is not MISSING and not self._disposed:
+                        self._instances[name] = saved.instance
             _log.debug("service_override_restored", service=name)
-
-    def _child(self) -> Container:
-        """A fresh tracked container with the same recipes and no created singletons."""
-        child = object.__new__(type(self))
-        child.__dict__.update(self.__dict__)  # a subclass's own attributes (settings...)
-        child._tracked = True
-        Container.__init__(child)
-        for reg in self._registrations.values():
-            if reg.lifetime is Lifetime.INSTANCE:
-                # shared, not owned: the child never cleans up the parent's objects
-                child._install(
-                    Registration(
-                        reg.name, reg.lifetime, None, False, None, reg.health_check, reg.description
-                    ),
-                    self._instances.get(reg.name),
-                )
-            else:
-                child._install(reg)
-        return child

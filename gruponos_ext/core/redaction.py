@@ -38,6 +38,7 @@ __all__ = [
     "Redactor",
     "derived_forms",
     "mask_url",
+    "mask_urls_in",
     "redact",
 ]
 
@@ -47,8 +48,12 @@ REDACTED = "***"
 _MAX_MESSAGE = 1000
 # A derived form shorter than this matches too much unrelated text to be worth it.
 _MIN_DERIVED = 6
-# URL path segments / query values at least this long are taken as tokens.
+# URL path segments / query values at least this long may be tokens...
 _MIN_TOKEN_SEGMENT = 8
+# ...unless they are plain lower-case words ("services", "webhooks"): masking
+# those would mask every server message that mentions them.
+_WORD = re.compile(r"[a-z]+(?:[-_][a-z]+)*")
+_URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>]+")
 
 
 def _base64_cores(data: bytes) -> set[str]:
@@ -79,7 +84,9 @@ def _url_tokens(secret: str) -> set[str]:
         return set()
     pieces = [segment for segment in parts.path.split("/") if segment]
     pieces += [pair.partition("=")[2] for pair in parts.query.split("&")]
-    return {piece for piece in pieces if len(piece) >= _MIN_TOKEN_SEGMENT}
+    return {
+        piece for piece in pieces if len(piece) >= _MIN_TOKEN_SEGMENT and not _WORD.fullmatch(piece)
+    }
 
 
 def derived_forms(secret: str) -> set[str]:
@@ -252,3 +259,16 @@ def mask_url(url: str) -> str:
         host = f"[{host}]"
     netloc = host if port is None else f"{host}:{port}"
     return f"{parts.scheme}://{netloc}/…"
+
+
+def mask_urls_in(text: str) -> str:
+    """``text`` with every URL in it reduced to its scheme, host and port.
+
+    For text naming a destination that no :class:`Redactor` knows (a foreign
+    exception quoting some webhook URL): only the destination is kept. Apply
+    it after the redactor, which knows the configured secrets.
+
+    >>> mask_urls_in("cannot POST https://hooks.example.com/T0/B0/XyZ (HTTP 500)")
+    'cannot POST https://hooks.example.com/… (HTTP 500)'
+    """
+    return _URL_IN_TEXT.sub(lambda match: mask_url(match.group(0)), text)

@@ -1,19 +1,30 @@
-"""Whole-graph validation and dependency-graph export for a :class:`Container`.
+"""The wiring report: what a probe of the graph found, as data.
 
-Factories resolve their dependencies at call time, so the graph is only known
-by running them. :func:`validate_wiring` does that in a throw-away child
-container (same recipes, nothing created, disposed afterwards): the real
-container is never touched. Service constructors in this project open
-nothing, which is what makes probing them safe.
+Factories resolve their dependencies at call time, so the graph is only
+known by running them: :meth:`Container.validate` does that in a throw-away
+probing child and hands this module what it saw (each service's lifetime,
+every edge, the error each failed resolution raised). :func:`report_wiring`
+turns that into a :class:`WiringReport`: missing dependencies with their path
+and near names, cycles (each once, whatever service they were entered from),
+failing factories, and a warning for each singleton that captures a
+transient. This module depends on the registry and the errors only, never on
+the container.
+
+>>> from gruponos_ext.core.errors import ServiceNotFoundError
+>>> report = report_wiring(
+...     {"job": Lifetime.TRANSIENT},
+...     {"job": {"db": None}},
+...     [("job", ServiceNotFoundError("db", ["dbs"], ["job"]))],
+... )
+>>> report.ok, report.errors
+(False, ("'job' needs 'db', which is not registered (did you mean 'dbs'?); path: job -> db",))
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from gruponos_ext.core.container import Container, Lifetime
 from gruponos_ext.core.errors import (
     CircularDependencyError,
     ContainerError,
@@ -21,15 +32,9 @@ from gruponos_ext.core.errors import (
     ServiceNotFoundError,
     format_path,
 )
+from gruponos_ext.core.registry import Lifetime
 
-__all__ = [
-    "FactoryFailure",
-    "MissingDependency",
-    "WiringReport",
-    "to_dot",
-    "to_mermaid",
-    "validate_wiring",
-]
+__all__ = ["FactoryFailure", "MissingDependency", "WiringReport", "report_wiring"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +58,7 @@ class MissingDependency:
 
 @dataclass(frozen=True, slots=True)
 class FactoryFailure:
-    """The factory of ``service`` raised while resolving ``path``."""
+    """The factory of ``service`` raised (or recursed too deep) while resolving ``path``."""
 
     service: str
     path: tuple[str, ...]
@@ -65,7 +70,7 @@ class FactoryFailure:
 
 @dataclass(frozen=True, slots=True)
 class WiringReport:
-    """The result of :func:`validate_wiring`: the graph and what is wrong with it."""
+    """The result of :meth:`Container.validate`: the graph and what is wrong with it."""
 
     lifetimes: Mapping[str, Lifetime]
     edges: Mapping[str, tuple[str, ...]]
@@ -89,6 +94,7 @@ class WiringReport:
         )
 
     def render_text(self) -> str:
+        """The report for people: counts, one line per error and warning, a verdict."""
         lines = [
             f"{len(self.lifetimes)} services, {sum(map(len, self.edges.values()))} dependencies"
         ]
@@ -98,56 +104,50 @@ class WiringReport:
         return "\n".join(lines)
 
 
-def _canonical_cycle(cycle: tuple[str, ...]) -> tuple[str, ...]:
-    """The same cycle found from another entry point compares equal."""
+def canonical_cycle(cycle: tuple[str, ...]) -> tuple[str, ...]:
+    """The same cycle found from another entry point compares equal.
+
+    >>> canonical_cycle(("b", "c", "a", "b"))
+    ('a', 'b', 'c', 'a')
+    """
     ring = cycle[:-1]
+    if not ring:
+        return cycle
     start = ring.index(min(ring))
     rotated = ring[start:] + ring[:start]
     return (*rotated, rotated[0])
 
 
-def validate_wiring(container: Container) -> WiringReport:
-    """Resolve every recipe in a child container and report the graph and its faults.
+def report_wiring(
+    lifetimes: Mapping[str, Lifetime],
+    edges: Mapping[str, Mapping[str, None]],
+    failures: Iterable[tuple[str, ContainerError]],
+    *,
+    disposal_error: str | None = None,
+) -> WiringReport:
+    """The report for a probed graph.
 
-    Finds missing dependencies (with the path and near names), cycles (the
-    whole path, each reported once), factories that fail, and warns about a
-    singleton that captures a transient (it would never be refreshed).
+    ``lifetimes`` has every registered service, ``edges`` what each one
+    resolved (in order), ``failures`` the error that resolving each failed
+    root raised, and ``disposal_error`` what disposing the probe reported.
     """
-    child = container._child()
-    lifetimes = {r.name: r.lifetime for r in child.registrations()}
-    edges: dict[str, dict[str, None]] = {name: {} for name in lifetimes}
-    resolve = Container.resolve.__get__(child)
-
-    def recording_resolve(name: str) -> Any:
-        path = child._path()
-        if path:
-            edges.setdefault(path[-1], {})[name] = None
-        return resolve(name)
-
-    # Factories call container.resolve(); on this throw-away child only, that records the edge.
-    child.resolve = recording_resolve  # type: ignore[method-assign]
-
     missing: dict[tuple[str, str], MissingDependency] = {}
     cycles: dict[tuple[str, ...], None] = {}
-    failures: dict[str, FactoryFailure] = {}
-    for name in lifetimes:
-        try:
-            resolve(name)
-        except ServiceNotFoundError as exc:
-            requirer = exc.path[-1] if exc.path else name
+    failed: dict[str, FactoryFailure] = {}
+    for root, exc in failures:
+        if isinstance(exc, ServiceNotFoundError):
+            requirer = exc.path[-1] if exc.path else root
             missing.setdefault(
                 (requirer, exc.service),
                 MissingDependency(requirer, exc.service, exc.path, exc.suggestions),
             )
-        except CircularDependencyError as exc:
-            cycles.setdefault(_canonical_cycle(exc.cycle), None)
-        except ServiceCreationError as exc:
-            cause = exc.__cause__
-            reason = f"{type(cause).__name__}: {cause}" if cause is not None else exc.message
-            failures.setdefault(exc.service, FactoryFailure(exc.service, exc.path, reason))
-        except ContainerError as exc:  # pragma: no cover - disposed/type errors cannot occur here
-            failures.setdefault(name, FactoryFailure(name, (name,), exc.message))
-
+        elif isinstance(exc, CircularDependencyError):
+            cycles.setdefault(canonical_cycle(exc.cycle), None)
+        elif isinstance(exc, ServiceCreationError):
+            failed.setdefault(exc.service, FactoryFailure(exc.service, exc.path, exc.reason))
+        else:  # too deep (a runaway factory); disposed/type errors cannot occur in a probe
+            path = tuple(exc.details.get("path") or (root,))
+            failed.setdefault(path[-1], FactoryFailure(path[-1], path, exc.message))
     warnings = [
         f"singleton {name!r} holds transient {dep!r}: it is built once and never refreshed; "
         f"make {name!r} transient or {dep!r} a singleton"
@@ -156,57 +156,13 @@ def validate_wiring(container: Container) -> WiringReport:
         for dep in deps
         if lifetimes.get(dep) is Lifetime.TRANSIENT
     ]
-    disposal = child.dispose()
-    if disposal.failure:
-        warnings.append(f"cleanup while validating: {disposal.error}")
+    if disposal_error:
+        warnings.append(f"cleanup while validating: {disposal_error}")
     return WiringReport(
-        lifetimes=lifetimes,
+        lifetimes=dict(lifetimes),
         edges={name: tuple(deps) for name, deps in edges.items()},
         missing=tuple(missing.values()),
         cycles=tuple(cycles),
-        failures=tuple(failures.values()),
+        failures=tuple(failed.values()),
         warnings=tuple(warnings),
     )
-
-
-def _node_ids(report: WiringReport) -> dict[str, str]:
-    names = dict.fromkeys(report.lifetimes)
-    for deps in report.edges.values():
-        names.update(dict.fromkeys(deps))
-    return {name: f"s{i}" for i, name in enumerate(names)}
-
-
-def to_mermaid(report: WiringReport) -> str:
-    """The dependency graph as a Mermaid flowchart (arrows point to dependencies)."""
-    ids = _node_ids(report)
-    lines = ["graph TD"]
-    for name, node in ids.items():
-        lifetime = report.lifetimes.get(name)
-        label = f"{name}<br/>{lifetime.value}" if lifetime else f"{name}<br/>MISSING"
-        label = label.replace('"', "#quot;")
-        lines.append(f'    {node}["{label}"]' if lifetime else f'    {node}{{{{"{label}"}}}}')
-    for name, deps in report.edges.items():
-        lines += [f"    {ids[name]} --> {ids[dep]}" for dep in deps]
-    return "\n".join(lines) + "\n"
-
-
-def _dot_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def to_dot(report: WiringReport) -> str:
-    """The dependency graph in Graphviz DOT (arrows point to dependencies)."""
-    shapes = {Lifetime.SINGLETON: "box", Lifetime.TRANSIENT: "ellipse", Lifetime.INSTANCE: "note"}
-    lines = ["digraph services {", "    rankdir=LR;"]
-    for name in _node_ids(report):
-        lifetime = report.lifetimes.get(name)
-        if lifetime is None:
-            attrs = f"shape=octagon, style=dashed, label={_dot_quote(name + ' (missing)')}"
-        else:
-            label = _dot_quote(f"{name} ({lifetime.value})")
-            attrs = f"shape={shapes[lifetime]}, label={label}"
-        lines.append(f"    {_dot_quote(name)} [{attrs}];")
-    for name, deps in report.edges.items():
-        lines += [f"    {_dot_quote(name)} -> {_dot_quote(dep)};" for dep in deps]
-    lines.append("}")
-    return "\n".join(lines) + "\n"

@@ -38,9 +38,7 @@ class UsageError(GruponosError):
 def run_safely(command: Callable[..., int], **kwargs: Any) -> int:
     """Run ``command``; expected errors print one line, no traceback unless debug."""
     from gruponos_ext.extension.logs import configure_logging, debug_enabled
-    from gruponos_ext.extension.output import install_scrubber
 
-    install_scrubber()
     configure_logging()
     try:
         return int(command(**kwargs))
@@ -310,27 +308,6 @@ def config(*, output_format: str) -> int:
 
 
 # -- run lifecycle ----------------------------------------------------------------
-JOB_SNIPPET = """\
-# Paste into meltano.yml: one preflight/dispose pair per job (blocks take no
-# arguments, so each job gets its own named commands).
-plugins:
-  utilities:
-  - name: {name}
-    commands:
-      preflight-{job}: preflight --job {job}
-      dispose-{job}: dispose --job {job}
-      guard-{job}: guard {job}
-jobs:
-- name: {job}
-  tasks:
-  - {name}:preflight-{job} tap-oracle-wms target-oracle {name}:dispose-{job}
-schedules:
-- name: {job}-hourly
-  interval: '@hourly'
-  job: {job}
-"""
-
-
 def _orchestrator(container: GruponosMeltanoContainer) -> Any:
     from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
 
@@ -338,8 +315,8 @@ def _orchestrator(container: GruponosMeltanoContainer) -> Any:
     return orchestrator
 
 
-def initialize(*, force: bool) -> int:
-    """Create the state directory and database; print the job snippet."""
+def initialize(*, force: bool, write: bool = False) -> int:
+    """Create the state directory; show (or with ``write`` apply) the run blocks per job."""
     settings = load_settings()
     if settings.state_dir is None:
         raise UsageError(
@@ -359,24 +336,43 @@ def initialize(*, force: bool) -> int:
     finally:
         container.dispose()
     click.echo(f"state directory ready: {state_dir}")
-    name = os.environ.get("MELTANO_UTILITY_NAME", "gruponos-infra")
-    click.echo(JOB_SNIPPET.format(name=name, job="wms-incremental"), nl=False)
-    return ExitCode.OK
+    root = project_root(settings)
+    if root is None or not (root / "meltano.yml").is_file():
+        if write:
+            raise UsageError("--write needs the Meltano project: run it through `meltano invoke`")
+        click.echo("no meltano.yml found (MELTANO_PROJECT_ROOT): no job to set up")
+        return ExitCode.OK
+    from gruponos_ext.extension.meltano_run.block import DEFAULT_UTILITY
+    from gruponos_ext.extension.run_setup.plan import plan_project
+    from gruponos_ext.extension.run_setup.write import apply_plan
+
+    plan = plan_project(root, os.environ.get("MELTANO_UTILITY_NAME") or DEFAULT_UTILITY)
+    for line in plan.describe():
+        click.echo(line)
+    if not write:
+        if plan.changes:
+            click.echo(
+                "apply with: meltano invoke gruponos-infra:initialize --write "
+                "(keeps comments and formatting; validates afterwards)"
+            )
+        return ExitCode.OK
+    changed = apply_plan(root, plan)
+    if changed:
+        click.echo("wrote " + ", ".join(p.relative_to(root).as_posix() for p in changed))
+    else:
+        click.echo("nothing written: the project is already set up")
+    return validate(strict=False, output_format="text")
 
 
-def _block_owner_pid() -> int:
-    """The process that lives as long as the run: `meltano run` for a block.
+def _run_block(role: str, job: str | None, settings: GruponosMeltanoSettings) -> Any:
+    """This block's job and run owner (see ``extension.meltano_run.block.identify_block``)."""
+    from gruponos_ext.extension.meltano_run.block import identify_block
 
-    Outside `meltano run` (a plain `meltano invoke`) nothing outlives this
-    process, so the lock is ours and reclaimable as soon as we exit.
-    """
-    from gruponos_ext.services.orchestrator import GUARD_CONTEXT_ENV, PARENT_CONTEXT_ENV
-
-    in_a_run = os.environ.get(GUARD_CONTEXT_ENV) or os.environ.get(PARENT_CONTEXT_ENV)
-    return os.getppid() if in_a_run else os.getpid()
+    state_dir = Path(settings.state_dir) if settings.state_dir is not None else None
+    return identify_block(role, job, state_dir=state_dir, project_root=project_root(settings))
 
 
-def preflight(*, job: str, skip_health: bool) -> int:
+def preflight(*, job: str | None, skip_health: bool) -> int:
     """Critical checks, run lock, workspace and run record; exit 1 stops `meltano run`."""
     from gruponos_ext.config import SettingsError
     from gruponos_ext.services.orchestrator import resolve_context
@@ -384,15 +380,18 @@ def preflight(*, job: str, skip_health: bool) -> int:
     try:
         container = boot()
     except SettingsError as exc:
-        _alert_invalid_settings(job, exc)
+        _alert_invalid_settings(job or "(unknown job)", exc)
         raise  # exit 2: the settings must be fixed, and `meltano run` stops here
     try:
+        block = _run_block("preflight", job, container.settings)
+        job = block.job
         context_id = resolve_context(job)
         result = _orchestrator(container).preflight(
-            job, context_id, owner_pid=_block_owner_pid(), run_health=not skip_health
+            job, context_id, owner_pid=block.owner_pid, run_health=not skip_health
         )
         if result.failure:
-            click.echo(f"preflight failed for job {job!r}: {result.error}", err=True)
+            code = f" [{result.error_code}]" if result.error_code else ""
+            click.echo(f"preflight failed for job {job!r}{code}: {result.error}", err=True)
             return ExitCode.FAILED
         outcome = result.value
         click.echo(f"preflight passed for job {job!r} (run {context_id})")
@@ -434,14 +433,24 @@ def _alert_invalid_settings(job: str, error: GruponosError) -> None:
 
 def dispose(*, job: str | None, context_id: str | None) -> int:
     """Close this run (lock, workspace, record) and the container's resources."""
-    from gruponos_ext.services.orchestrator import GUARD_CONTEXT_ENV, resolve_context
+    from gruponos_ext.core.names import check_name
+    from gruponos_ext.services.orchestrator import (
+        GUARD_CONTEXT_ENV,
+        PARENT_CONTEXT_ENV,
+        resolve_context,
+    )
 
     container = boot()
     lines: list[str] = []
     try:
-        context = resolve_context(job or "default", context_id)
         under_guard = context_id is None and bool(os.environ.get(GUARD_CONTEXT_ENV))
-        result = _orchestrator(container).dispose(context, leave_to_guard=under_guard)
+        in_run = bool(os.environ.get(GUARD_CONTEXT_ENV) or os.environ.get(PARENT_CONTEXT_ENV))
+        if job is not None:
+            check_name(job, what="job", option="--job")
+        if context_id is None and in_run and not under_guard:
+            job = _run_block("dispose", job, container.settings).job  # this run's job only
+        context = resolve_context(job or "default", context_id)
+        result = _orchestrator(container).dispose(context, job=job, leave_to_guard=under_guard)
         if result.failure:
             click.echo(f"error: dispose of run {context} failed: {result.error}", err=True)
             return ExitCode.FAILED
@@ -494,9 +503,13 @@ def guard(
     settings = container.settings
     root = project_root(settings)
     try:
+        from gruponos_ext.core.names import check_name
+        from gruponos_ext.extension.meltano_run.meltano_bin import meltano_command
+
+        check_name(job, what="job")
         outcome = _orchestrator(container).guard(
             job,
-            meltano_bin=settings.meltano_bin,
+            meltano_bin=meltano_command(settings),
             cwd=root,
             timeout=settings.run_timeout if timeout is None else timeout,
             retries=settings.run_retries if retries is None else retries,
@@ -516,8 +529,10 @@ def guard(
         f"{outcome.attempts} attempt(s), {outcome.duration_s:.1f} s)",
         err=True,
     )
-    json_path = _metrics_path(container, json_file, f"gruponos_job_{job}.json")
-    prom_path = _metrics_path(container, prom_file, f"gruponos_job_{job}.prom")
+    from gruponos_ext.core.names import path_component
+
+    json_path = _metrics_path(container, json_file, f"gruponos_job_{path_component(job)}.json")
+    prom_path = _metrics_path(container, prom_file, f"gruponos_job_{path_component(job)}.prom")
     if json_path is not None:
         write_json_atomic(json_path, outcome.to_dict())
     # A refused guard ran nothing ("refused" is no run status): the file keeps the last run.
@@ -574,7 +589,8 @@ def history(*, job: str | None, limit: int, output_format: str) -> int:
         failing = [c.name for c in record.checks if c.status == "fail"]
         detail = f"  failing: {', '.join(failing)}" if failing else ""
         click.echo(
-            f"  {record.time.isoformat(timespec='seconds')}  {record.status:<5} "
+            f"  {record.time.isoformat(timespec='seconds')}  {record.host or '-':<16} "
+            f"{record.status:<5} "
             f"{len(record.checks)} checks in {record.duration_s:.2f} s{detail}"
         )
     return ExitCode.OK

@@ -98,9 +98,18 @@ def describe(output_format: str) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--force", is_flag=True, help="Recreate the state directory files.")
-def initialize(force: bool) -> None:
-    """Prepare the state directory under .meltano/ and print the job snippet for meltano.yml."""
-    _run(_app().initialize, force=force)
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Apply the shown changes to meltano.yml (and included files), then validate.",
+)
+def initialize(force: bool, write: bool) -> None:
+    """Prepare the state directory and show, per job, the run blocks to add.
+
+    With --write the change is applied (comments and formatting kept; a
+    second --write changes nothing) and the project is validated.
+    """
+    _run(_app().initialize, force=force, write=write)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -164,12 +173,12 @@ def health(
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option(
     "--job",
-    default="default",
-    show_default=True,
-    help="The job (lock) name this run belongs to; runs of one job never overlap.",
+    default=None,
+    help="The job (lock) name this run belongs to; runs of one job never overlap. "
+    "Default: the job of the `meltano run` this block belongs to.",
 )
 @click.option("--skip-health", is_flag=True, help="Do not run the critical health checks.")
-def preflight(job: str, skip_health: bool) -> None:
+def preflight(job: str | None, skip_health: bool) -> None:
     """Before a tap: validate settings, run critical checks, take the job's run lock.
 
     Use as the first block of a `meltano run` job; pair it with `dispose` as
@@ -179,7 +188,12 @@ def preflight(job: str, skip_health: bool) -> None:
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option("--job", default=None, help="The job whose run to close (default: this run's).")
+@click.option(
+    "--job",
+    default=None,
+    help="The job whose run to close (default: the job of the `meltano run` this block "
+    "belongs to).",
+)
 @click.option(
     "--context",
     "context_id",

@@ -997,14 +997,7 @@ class _Checker:
                 block.lock = rest[index + 1]
             elif token.startswith("--job="):
                 block.lock = token.partition("=")[2]
-        if block.role == "preflight" and not block.lock:
-            self.warning(
-                block.file,
-                block.path,
-                f"command '{block.command}' runs preflight without --job, so every such job "
-                "shares the lock 'default': Meltano passes no job name to a block, so define "
-                "e.g. 'preflight-<job>: preflight --job <job>'",
-            )
+        # A bare preflight (no --job) takes the lock of the job it runs in.
 
     def check_sequence(self, job: _Job, blocks: Sequence[_Block]) -> bool:
         """Extractor, mappings, loader adjacent, as meltano's block parser requires."""

@@ -9,8 +9,10 @@ for real but test-safe services, and the health checks the services carry.
 Service names (stable, used by ``services``, ``graph`` and user code):
 ``settings``, ``breakers``, ``connection_pool``/``oracle_manager`` (only when
 Oracle is configured), ``wms_client`` (only when the WMS API is configured),
-``data_validator``, ``state_store`` (when a state directory is known),
-``alert_manager``, ``health_runner_factory``, ``orchestrator``.
+``data_validator``, ``state_store`` (PostgreSQL when ``state_uri`` is set, else
+SQLite when a state directory is known), ``alert_manager``,
+``health_runner_factory``, ``orchestrator``; each has a typed key in
+:mod:`gruponos_ext.infrastructure.service_keys`.
 """
 
 from __future__ import annotations
@@ -127,12 +129,20 @@ class GruponosMeltanoContainer(Container):
             )
 
     def _register_state_store(self, settings: GruponosMeltanoSettings) -> None:
-        if settings.state_dir is not None:
+        from gruponos_ext.state.check import state_store_check
+
+        shared = settings.state_uri is not None
+        if shared or settings.state_dir is not None:
             self.register_singleton(
                 "state_store",
                 f.create_state_store,
                 cleanup=lambda store: store.close(),
-                description="runs, locks, health and alert history (SQLite)",
+                # + 3 s: loading the driver, and libpq rounding the connect timeout up.
+                health_check=state_store_check(
+                    _probe_timeout(settings.state_timeout, settings) + 3.0, shared=shared
+                ),
+                description="runs, locks, health and alert history "
+                + ("(PostgreSQL, shared by every host)" if shared else "(SQLite)"),
             )
 
     def register_production_services(self) -> None:

@@ -2,7 +2,8 @@
 
 Every factory builds an object that opens nothing until used, so the
 container can validate the whole graph (and ``validate`` can run in CI)
-without touching a database, an API or a mail server.
+without touching a database, an API or a mail server. Every service that
+shows outside text gets ``settings.redactor()``, which knows every secret.
 """
 
 from __future__ import annotations
@@ -11,6 +12,17 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from gruponos_ext.infrastructure.service_keys import (
+    ALERT_MANAGER,
+    BREAKERS,
+    CONNECTION_POOL,
+    DATA_VALIDATOR,
+    HEALTH_RUNNER_FACTORY,
+    ORACLE_MANAGER,
+    SETTINGS,
+    STATE_STORE,
+)
 
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
@@ -21,7 +33,8 @@ if TYPE_CHECKING:
     from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
     from gruponos_ext.services.validator import DataValidator
     from gruponos_ext.services.wms import WmsApiClient
-    from gruponos_ext.state.store import SqliteStateStore
+    from gruponos_ext.state.protocol import StateStore
+    from gruponos_ext.state.sqlite import SqliteStateStore
 
 __all__ = [
     "STATE_DB_NAME",
@@ -42,7 +55,7 @@ STATE_DB_NAME = "state.db"
 
 
 def _settings(container: Container) -> GruponosMeltanoSettings:
-    return container.resolve("settings")  # type: ignore[no-any-return]
+    return container.resolve(SETTINGS)
 
 
 def create_breakers(container: Container) -> BreakerRegistry:
@@ -54,6 +67,7 @@ def create_breakers(container: Container) -> BreakerRegistry:
         failure_threshold=settings.breaker_failure_threshold,
         reset_timeout=settings.breaker_reset_timeout,
         half_open_max_calls=settings.breaker_half_open_max_calls,
+        redactor=settings.redactor(),
     )
 
 
@@ -61,22 +75,26 @@ def create_connection_pool(container: Container) -> OracleConnectionManager:
     """The Oracle manager owns the (lazily created) pool; its cleanup closes it."""
     from gruponos_ext.services.oracle import OracleConnectionManager
 
-    breakers: BreakerRegistry = container.resolve("breakers")
+    breakers = container.resolve(BREAKERS)
+    settings = _settings(container)
     return OracleConnectionManager.from_settings(
-        _settings(container), breaker=breakers.get_or_create("oracle")
+        settings, breaker=breakers.get_or_create("oracle"), redactor=settings.redactor()
     )
 
 
 def create_oracle_connection_manager(container: Container) -> OracleConnectionManager:
     """The seed's ``oracle_manager``: the same object that owns ``connection_pool``."""
-    return container.resolve("connection_pool")  # type: ignore[no-any-return]
+    return container.resolve(CONNECTION_POOL)
 
 
 def create_wms_client(container: Container) -> WmsApiClient:
     from gruponos_ext.services.wms import WmsApiClient
 
-    breakers: BreakerRegistry = container.resolve("breakers")
-    return WmsApiClient.from_settings(_settings(container), breaker=breakers.get_or_create("wms"))
+    breakers = container.resolve(BREAKERS)
+    settings = _settings(container)
+    return WmsApiClient.from_settings(
+        settings, breaker=breakers.get_or_create("wms"), redactor=settings.redactor()
+    )
 
 
 def create_data_validator() -> DataValidator:
@@ -93,10 +111,25 @@ def create_strict_data_validator() -> DataValidator:
     return DataValidator.for_wms_records(strict=True)
 
 
-def create_state_store(container: Container) -> SqliteStateStore:
-    from gruponos_ext.state.store import SqliteStateStore
-
+def create_state_store(container: Container) -> StateStore:
+    """PostgreSQL when ``state_uri`` is set (psycopg is imported only then), else SQLite."""
     settings = _settings(container)
+    if settings.state_uri is not None:
+        try:
+            from gruponos_ext.state.postgres import PostgresStateStore
+        except ImportError as exc:
+            from gruponos_ext.state.model import StateDriverMissingError
+
+            raise StateDriverMissingError() from exc
+        return PostgresStateStore(
+            settings.state_uri.get_secret_value(),
+            schema=settings.state_schema,
+            timeout_s=settings.state_timeout,
+            retention_days=settings.history_retention_days,
+            redactor=settings.redactor(),
+        )
+    from gruponos_ext.state.sqlite import SqliteStateStore
+
     if settings.state_dir is None:
         raise ValueError(
             "no state directory: set MELTANO_PROJECT_ROOT (Meltano does) or "
@@ -104,13 +137,14 @@ def create_state_store(container: Container) -> SqliteStateStore:
         )
     return SqliteStateStore(
         Path(settings.state_dir) / STATE_DB_NAME,
+        busy_timeout_s=settings.state_timeout,
         retention_days=settings.history_retention_days,
     )
 
 
 def create_temporary_state_store() -> SqliteStateStore:
     """A store in a fresh temporary directory; its cleanup removes the directory."""
-    from gruponos_ext.state.store import SqliteStateStore
+    from gruponos_ext.state.sqlite import SqliteStateStore
 
     directory = Path(tempfile.mkdtemp(prefix="gruponos-infra-test-"))
     return SqliteStateStore(directory / STATE_DB_NAME)
@@ -122,7 +156,7 @@ def remove_temporary_state_store(store: Any) -> None:
 
 
 def _alert_breakers(container: Container) -> dict[str, Any]:
-    breakers: BreakerRegistry = container.resolve("breakers")
+    breakers = container.resolve(BREAKERS)
     return {
         name: breakers.get_or_create(f"alerts.{name}") for name in ("webhook", "slack", "email")
     }
@@ -132,9 +166,13 @@ def create_alert_manager(container: Container) -> AlertManager:
     """Channels from the alert settings; deduplicated through the state store if any."""
     from gruponos_ext.services.alerts import AlertManager
 
-    deduplicator = container.try_resolve("state_store").unwrap_or(None)
+    deduplicator = container.try_resolve(STATE_STORE).unwrap_or(None)
+    settings = _settings(container)
     return AlertManager.from_settings(
-        _settings(container), breakers=_alert_breakers(container), deduplicator=deduplicator
+        settings,
+        breakers=_alert_breakers(container),
+        deduplicator=deduplicator,
+        redactor=settings.redactor(),
     )
 
 
@@ -150,10 +188,10 @@ def create_etl_orchestrator(container: Container) -> GruponosMeltanoOrchestrator
     from gruponos_ext.services.orchestrator import GruponosMeltanoOrchestrator
 
     return GruponosMeltanoOrchestrator(
-        oracle_manager=container.try_resolve("oracle_manager").unwrap_or(None),
-        validator=container.resolve("data_validator"),
-        alert_manager=container.resolve("alert_manager"),
-        state_store=container.try_resolve("state_store").unwrap_or(None),
+        oracle_manager=container.try_resolve(ORACLE_MANAGER).unwrap_or(None),
+        validator=container.resolve(DATA_VALIDATOR),
+        alert_manager=container.resolve(ALERT_MANAGER),
+        state_store=container.try_resolve(STATE_STORE).unwrap_or(None),
         settings=_settings(container),
-        health=container.resolve("health_runner_factory"),
+        health=container.resolve(HEALTH_RUNNER_FACTORY),
     )

@@ -15,6 +15,11 @@ Exceptions listed in ``excluded_exceptions`` -- and ``BaseException``s that are
 not ``Exception``s, such as cancellation -- count as neither success nor
 failure; they are re-raised untouched. Listener errors are logged and never
 break the call.
+
+A failure's text is outside text (an exception from a driver or a server):
+the breaker keeps it only as its ``redactor`` has cleaned it
+(:class:`~gruponos_ext.core.redaction.Redactor`; the container's registry
+gets the one that knows every configured secret).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 from gruponos_ext.core.errors import GruponosError
 from gruponos_ext.core.logging import get_logger
+from gruponos_ext.core.redaction import Redactor
 
 __all__ = [
     "BreakerListener",
@@ -44,6 +50,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _log = get_logger(__name__)
+
+# How much of a failure's message a snapshot keeps.
+_MAX_FAILURE_TEXT = 1000
 
 
 class BreakerState(str, Enum):
@@ -107,6 +116,8 @@ class CircuitBreaker:
     """Consecutive-failure circuit breaker; thread-safe and asyncio-friendly.
 
     ``clock`` must be monotonic (seconds); inject a fake one in tests.
+    ``redactor`` cleans the failure text kept in :attr:`BreakerSnapshot.last_failure`
+    (by default it removes credential-looking text only).
     """
 
     def __init__(
@@ -118,6 +129,7 @@ class CircuitBreaker:
         half_open_max_calls: int = 1,
         excluded_exceptions: tuple[type[BaseException], ...] = (),
         clock: Callable[[], float] = time.monotonic,
+        redactor: Redactor | None = None,
     ) -> None:
         if failure_threshold < 1:
             raise ValueError("failure_threshold must be >= 1")
@@ -131,6 +143,7 @@ class CircuitBreaker:
         self.half_open_max_calls = half_open_max_calls
         self.excluded_exceptions = tuple(excluded_exceptions)
         self._clock = clock
+        self._redact = redactor if redactor is not None else Redactor()
         self._lock = threading.Lock()
         self._listeners: list[BreakerListener] = []
         self._state = BreakerState.CLOSED
@@ -286,7 +299,7 @@ class CircuitBreaker:
         if not isinstance(exc, Exception) or isinstance(exc, self.excluded_exceptions):
             self._on_neutral(ticket)
             return
-        described = _describe(exc)
+        described = self._redact.exception(exc, limit=_MAX_FAILURE_TEXT)
         with self._lock:
             changes: list[tuple[BreakerState, BreakerState]] = []
             if ticket.generation == self._generation:
@@ -359,13 +372,6 @@ class CircuitBreaker:
                         listener=getattr(listener, "__qualname__", repr(listener)),
                         error=type(exc).__name__,
                     )
-
-
-def _describe(exc: BaseException) -> str:
-    from gruponos_ext.health.runner import sanitise
-
-    message = sanitise(str(exc))
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 class BreakerRegistry:

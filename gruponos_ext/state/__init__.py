@@ -1,7 +1,8 @@
 """Run state: runs, run locks, health results and alert history.
 
 The records and the :class:`StateStore` interface import nothing heavy;
-:class:`SqliteStateStore` (and with it ``sqlite3``) is loaded on first access.
+:class:`SqliteStateStore` (and with it ``sqlite3``) and
+:class:`PostgresStateStore` (and with it ``psycopg``) load on first access.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from gruponos_ext.state.model import (
     AlertRecord,
     HealthCheckRecord,
     HealthRecord,
+    LeaseRenewal,
     LockAcquisition,
     LockInfo,
+    LockLoss,
     LockOwner,
     PruneResult,
     ReclaimReason,
@@ -27,7 +30,8 @@ from gruponos_ext.state.model import (
 from gruponos_ext.state.protocol import AlertDeduplicator, StateStore
 
 if TYPE_CHECKING:
-    from gruponos_ext.state.store import SqliteStateStore
+    from gruponos_ext.state.postgres import PostgresStateStore
+    from gruponos_ext.state.sqlite import SqliteStateStore
 
 __all__ = [
     "DEFAULT_PRUNE_BATCH",
@@ -36,9 +40,12 @@ __all__ = [
     "AlertRecord",
     "HealthCheckRecord",
     "HealthRecord",
+    "LeaseRenewal",
     "LockAcquisition",
     "LockInfo",
+    "LockLoss",
     "LockOwner",
+    "PostgresStateStore",
     "PruneResult",
     "ReclaimReason",
     "RunRecord",
@@ -49,4 +56,6 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_exports(__name__, {"SqliteStateStore": ".store"})
+__getattr__ = lazy_exports(
+    __name__, {"SqliteStateStore": ".sqlite", "PostgresStateStore": ".postgres"}
+)

@@ -26,13 +26,16 @@ __all__ = [
     "AlertRecord",
     "HealthCheckRecord",
     "HealthRecord",
+    "LeaseRenewal",
     "LockAcquisition",
     "LockInfo",
+    "LockLoss",
     "LockOwner",
     "PruneResult",
     "ReclaimReason",
     "RunRecord",
     "RunStatus",
+    "StateDriverMissingError",
     "StateStoreError",
     "from_timestamp",
     "to_timestamp",
@@ -60,12 +63,15 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class StateStoreError(GruponosError):
-    """The state database could not be used (locked, corrupted, unwritable...).
+    """The state database could not be used (locked, corrupted, unwritable, down...).
 
-    ``details`` holds ``path`` (the database file), ``operation`` (what the
-    store was doing) and ``reason``: one of ``locked``, ``corrupt``,
-    ``unwritable``, ``schema``, ``error``. The message names the file and
-    what to do about it.
+    ``details`` holds ``path`` (the SQLite file, or ``host:port/database`` of
+    a PostgreSQL store, never a password), ``operation`` (what the store was
+    doing) and ``reason``: one of ``locked``, ``corrupt``, ``empty`` (a
+    0-byte file: the history was lost), ``unwritable``, ``schema``,
+    ``unreachable`` (the server does not answer), ``timeout`` (a lock or
+    statement took longer than allowed), ``denied`` (authentication or
+    privileges), ``error``. The message names the database and what to do.
     """
 
     code = "STATE_STORE_ERROR"
@@ -77,6 +83,20 @@ class StateStoreError(GruponosError):
         self.path = str(path)
         self.operation = operation
         self.reason = reason
+
+
+class StateDriverMissingError(GruponosError):
+    """``state_uri`` names a PostgreSQL database but psycopg is not installed (exit 2)."""
+
+    code = "STATE_DRIVER_MISSING"
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__(
+            "GRUPONOS_INFRA_STATE_URI is set, but the PostgreSQL driver (psycopg 3) is not "
+            "installed: install gruponos-infra[postgres] (in meltano.yml: pip_url: "
+            "gruponos-infra[postgres]), or unset state_uri to use the local SQLite store"
+        )
 
 
 class RunStatus(str, Enum):
@@ -190,6 +210,9 @@ class LockInfo:
 
     ``stale`` is the store's verdict at read time: why the next acquisition
     would reclaim it, or ``None`` while its holder is alive and its lease runs.
+    ``fence`` is the lock's fencing number: it grows with every new holder of
+    the job's lock (never with a renewal), so a holder that lost the lock can
+    tell, and be told, that it is no longer the holder.
     """
 
     job: str
@@ -197,6 +220,7 @@ class LockInfo:
     acquired_at: datetime
     expires_at: datetime | None
     stale: ReclaimReason | None = None
+    fence: int = 0
 
     def describe(self) -> str:
         """``run <ctx> on host h (pid p) since <iso>`` — how refusals name the holder."""
@@ -209,6 +233,7 @@ class LockInfo:
             "acquired_at": _iso(self.acquired_at),
             "expires_at": _iso(self.expires_at),
             "stale": None if self.stale is None else self.stale.value,
+            "fence": self.fence,
         }
 
 
@@ -304,6 +329,79 @@ class LockAcquisition:
         }
 
 
+class LockLoss(str, Enum):
+    """Why a heartbeat found that its run no longer holds the lock."""
+
+    TAKEN = "taken"
+    """Another run holds the job's lock now (it reclaimed it after our lease ran out)."""
+    GONE = "gone"
+    """The job has no lock any more: it was broken by an operator or released."""
+    UNCONFIRMED = "unconfirmed"
+    """The store could not be reached for longer than the lease: it may be taken."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRenewal:
+    """The outcome of ``refresh_lock``: truthy while the caller still holds the lock.
+
+    ``expires_at`` is the new end of the lease (server time; ``None`` for a
+    lock without a lease). When the lock is lost, ``lost`` says why and
+    ``holder`` is the lock that stands now, if any. A caller that loses its
+    lock must stop the work the lock protects: another run may be doing it.
+    """
+
+    job: str
+    context_id: str
+    held: bool
+    expires_at: datetime | None = None
+    lost: LockLoss | None = None
+    holder: LockInfo | None = None
+    error: str | None = None
+    """Set when this renewal could not reach the store (the lock may still be ours)."""
+
+    def __bool__(self) -> bool:
+        return self.held
+
+    @property
+    def message(self) -> str:
+        """One line for people."""
+        if self.held and self.error is not None:
+            return (
+                f"run lock of job {self.job!r} not renewed ({self.error}); still ours until "
+                "the last lease runs out"
+            )
+        if self.held:
+            until = (
+                f"until {self.expires_at.isoformat(timespec='seconds')}"
+                if self.expires_at is not None
+                else "without a lease"
+            )
+            return f"run lock of job {self.job!r} renewed {until}"
+        if self.lost is LockLoss.TAKEN and self.holder is not None:
+            return (
+                f"run lock of job {self.job!r} lost: now held by {self.holder.describe()} "
+                f"(fence {self.holder.fence})"
+            )
+        if self.lost is LockLoss.UNCONFIRMED:
+            return (
+                f"run lock of job {self.job!r} lost: the state store could not renew it "
+                "before its lease ran out"
+            )
+        return f"run lock of job {self.job!r} lost: it was broken or released"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "context_id": self.context_id,
+            "held": self.held,
+            "expires_at": _iso(self.expires_at),
+            "lost": None if self.lost is None else self.lost.value,
+            "holder": None if self.holder is None else self.holder.to_dict(),
+            "error": self.error,
+            "message": self.message,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class HealthCheckRecord:
     """One check of a stored health report."""
@@ -334,11 +432,14 @@ class HealthRecord:
     status: str
     duration_s: float
     checks: tuple[HealthCheckRecord, ...]
+    host: str | None = None
+    """The host that ran the checks (None for reports stored before hosts were)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "time": _iso(self.time),
+            "host": self.host,
             "job": self.job,
             "status": self.status,
             "duration_s": self.duration_s,

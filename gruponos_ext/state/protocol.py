@@ -14,6 +14,7 @@ from gruponos_ext.state.model import (
     DEFAULT_PRUNE_BATCH,
     AlertRecord,
     HealthRecord,
+    LeaseRenewal,
     LockAcquisition,
     LockInfo,
     LockOwner,
@@ -52,26 +53,34 @@ class StateStore(AlertDeduplicator, Protocol):
     Implementations are safe to share between threads and processes and open
     nothing in their constructor.
 
-    **A shared database** (e.g. PostgreSQL, when Airflow workers on several
-    machines run the same jobs) implements this protocol with the same four
-    tables and these rules:
+    **Rules every implementation keeps** (the contract tests check them):
 
-    - ``acquire_lock`` in one transaction: ``INSERT ... ON CONFLICT (job) DO
-      NOTHING``, then ``SELECT ... FOR UPDATE`` the row; reclaim or refuse as
-      here. Do not use session advisory locks: preflight and dispose are
-      different processes, so the lock must outlive the connection.
-    - A holder's pid can only be checked on its own host, so across machines
-      a dead run's lock goes stale by its lease alone: keep ``ttl_s`` modest
-      and have long runs call ``refresh_lock`` periodically (a heartbeat).
-    - ``should_send`` as one statement: ``INSERT ... ON CONFLICT (key) DO
-      UPDATE SET last_sent = now() WHERE last_sent < now() - window
-      RETURNING``, a row back meaning "send".
-    - Take times from the database server (``now()``), not from each
-      worker's clock, so lease and window arithmetic share one clock.
+    - Every check-then-write is one statement or one locked transaction:
+      ``acquire_lock`` (exactly one winner among racers), ``start_run`` (one
+      open run per ``(job, context_id)``), ``should_send`` (exactly one True).
+    - Locks are leases decided by the store's clock (for a shared database,
+      the server's ``now()``, never a worker's). Each new holder of a job's
+      lock gets a larger fencing number (``LockInfo.fence``); a renewal keeps
+      it. Session advisory locks are not used: preflight and dispose are
+      different processes, and a frozen holder would keep one forever.
+    - A holder's pid is checked only by a process of the same host name,
+      boot id and pid namespace
+      (:meth:`~gruponos_ext.state.locks.HostIdentity.shares_pids_with`);
+      otherwise only the lease frees the lock.
+    - Every wait is bounded (busy timeout; connect, lock and statement
+      timeouts) and ends in ``StateStoreError``.
 
-    The settings then name the store (e.g. a ``state_uri``), and the
-    container registers that implementation instead of ``SqliteStateStore``;
-    nothing above the store changes.
+    **The lock-loss contract** (what ``guard`` relies on): a holder calls
+    ``refresh_lock(job, context_id, ttl_s, fence=...)`` well within its lease
+    (``guard`` does every ``ttl_s / 3``). The answer is a
+    :class:`~gruponos_ext.state.model.LeaseRenewal`: truthy while the caller
+    holds the lock (new ``expires_at``); falsy when it is lost, with
+    ``lost`` = ``taken`` (another run holds it now: ``holder``) or ``gone``
+    (broken or released). A lost lock means another run may be doing the
+    same work: stop the child. ``StateStoreError`` means the store did not
+    answer: the lock is still ours until the lease that the last successful
+    renewal returned runs out, after which it must be treated as lost
+    (:class:`~gruponos_ext.state.lease.LeaseKeeper` does this bookkeeping).
     """
 
     # -- runs ---------------------------------------------------------------
@@ -121,8 +130,13 @@ class StateStore(AlertDeduplicator, Protocol):
         """Take ``job``'s run lock; reclaim it if stale; refuse if a live run holds it."""
         ...
 
-    def refresh_lock(self, job: str, context_id: str, ttl_s: float | None) -> bool:
-        """Extend the owner's lease to ``now + ttl_s``; False if not the owner."""
+    def refresh_lock(
+        self, job: str, context_id: str, ttl_s: float | None, *, fence: int | None = None
+    ) -> LeaseRenewal:
+        """Extend the holder's lease to ``now + ttl_s``; falsy (with why) if not the holder.
+
+        With ``fence``, only the holder with that fencing number renews.
+        """
         ...
 
     def release_lock(self, job: str, context_id: str) -> bool:
@@ -167,8 +181,13 @@ class StateStore(AlertDeduplicator, Protocol):
         """Delete finished runs, health results and alert records older than the retention."""
         ...
 
-    def ping(self) -> None:
-        """Open the database and check its schema; raise ``StateStoreError`` if unusable."""
+    def ping(self) -> str:
+        """Connect, check the schema and make a round trip; raise ``StateStoreError`` if unusable.
+
+        SQLite: the file opens, ``quick_check`` passes and a write is
+        possible. PostgreSQL: the server answers and our schema is there.
+        Returns what was checked, in one line for people.
+        """
         ...
 
     def close(self) -> None:

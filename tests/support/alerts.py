@@ -9,6 +9,10 @@
   ``SmtpServer(auth=(user, password), auth_require_tls=False)`` accepts AUTH
   on a plain connection; ``SmtpServer(tls_context=..., require_starttls=True)``
   offers STARTTLS (e.g. with ``tests.support.net.self_signed_cert``).
+- ``echoing_smtp``: an :class:`EchoingSmtpListener`, a raw-socket SMTP server
+  that accepts any ``AUTH PLAIN`` and then rejects the message quoting the
+  AUTH line it was sent (base64 of ``\0user\0password``), as a badly
+  written relay might.
 
 Raw sockets (``closed_port``, ``silent_listener``) and the test certificate
 (``self_signed_cert``) come from ``tests.support.net``; they are not duplicated
@@ -33,11 +37,15 @@ from typing import Any
 
 import pytest
 
+from tests.support.net import Listener
+
 __all__ = [
+    "EchoingSmtpListener",
     "ReceivedMail",
     "ReceivedRequest",
     "SmtpServer",
     "WebhookReceiver",
+    "echoing_smtp",
     "smtp_server",
     "webhook_receiver",
 ]
@@ -316,3 +324,57 @@ def smtp_server() -> Iterator[SmtpServer]:
     """A plain SMTP server (no AUTH, no TLS) recording every message."""
     with SmtpServer() as server:
         yield server
+
+
+# -- an SMTP server that echoes the login ------------------------------------------
+class EchoingSmtpListener(Listener):
+    """Speaks just enough SMTP to take a login and a message, then rejects the message.
+
+    The rejection (``554``) quotes the ``AUTH`` line the client sent; ``auth_lines``
+    records those lines.
+    """
+
+    def __init__(self) -> None:
+        self.auth_lines: list[str] = []
+        super().__init__()
+
+    def handle(self, conn: socket.socket) -> None:
+        conn.settimeout(5.0)
+        stream = conn.makefile("rwb")
+
+        def reply(line: str) -> None:
+            stream.write(line.encode() + b"\r\n")
+            stream.flush()
+
+        reply("220 echo.test ESMTP")
+        auth = "-"
+        while line := stream.readline():
+            text = line.decode("utf-8", "replace").rstrip("\r\n")
+            verb = text.split(" ", 1)[0].upper()
+            if verb == "EHLO":
+                reply("250-echo.test")
+                reply("250 AUTH PLAIN")
+            elif verb == "AUTH":
+                auth = text
+                self.auth_lines.append(text)
+                reply("235 2.7.0 Authentication successful")
+            elif verb in ("MAIL", "RCPT", "RSET", "NOOP", "HELO"):
+                reply("250 OK")
+            elif verb == "DATA":
+                reply("354 End data with <CR><LF>.<CR><LF>")
+                while (data := stream.readline()) and data not in (b".\r\n", b".\n"):
+                    pass
+                reply(f"554 5.7.1 Message rejected; you logged in with {auth}")
+            elif verb == "QUIT":
+                reply("221 Bye")
+                return
+            else:
+                reply("502 Command not implemented")
+
+
+@pytest.fixture
+def echoing_smtp() -> Iterator[EchoingSmtpListener]:
+    """An :class:`EchoingSmtpListener` on 127.0.0.1, closed after the test."""
+    listener = EchoingSmtpListener()
+    yield listener
+    listener.close()

@@ -18,7 +18,8 @@ process, served by daemon threads and closed at teardown.
 - ``http_server``: factory ``(routes=None, *, default=404, basic_auth=None,
   tls=None) -> HttpTestServer``; answers the status codes it is given per
   path, optionally requires HTTP Basic credentials (answering 401 otherwise),
-  and records every request.
+  and records every request. A ``Route(status, echo=True)`` answers like a
+  careless proxy: it echoes the request back (see :class:`Route`).
 - ``self_signed_cert``: ``(certfile, keyfile)`` for ``localhost``/127.0.0.1,
   made with ``cryptography`` (skips when it is not installed).
 """
@@ -213,11 +214,19 @@ def tns_refuse_listener() -> Iterator[Callable[[int], TnsRefuseListener]]:
 # -- HTTP ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Route:
-    """What the server answers on one path. ``body`` may be bytes, str or JSON-able data."""
+    """What the server answers on one path. ``body`` may be bytes, str or JSON-able data.
+
+    ``echo=True`` ignores ``body`` and echoes the request back, as a careless
+    proxy or a debugging endpoint does: the ``Authorization`` token as the
+    status line's reason phrase and in ``X-Echo-Authorization``, the path and
+    query as ``Location``, and a body whose first line quotes the header, the
+    target and the request body, followed by the same as JSON.
+    """
 
     status: int = 200
     body: Any = b""
     headers: Mapping[str, str] = field(default_factory=dict)
+    echo: bool = False
 
     def encoded(self) -> tuple[bytes, str]:
         if isinstance(self.body, bytes):
@@ -236,6 +245,7 @@ class RecordedRequest:
     query: str
     headers: Mapping[str, str]
     authorized: bool | None
+    body: bytes = b""
 
 
 class HttpTestServer:
@@ -308,15 +318,22 @@ def _make_handler(server: HttpTestServer) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             path, _, query = self.path.partition("?")
+            length = int(self.headers.get("Content-Length") or 0)
+            sent = self.rfile.read(length) if length else b""
             expected = server.expected_authorization()
             authorized = None if expected is None else self.headers.get("Authorization") == expected
             server.record(
-                RecordedRequest(self.command, path, query, dict(self.headers.items()), authorized)
+                RecordedRequest(
+                    self.command, path, query, dict(self.headers.items()), authorized, sent
+                )
             )
             if authorized is False:
                 route = Route(401, "credentials required", {"WWW-Authenticate": 'Basic realm="t"'})
             else:
                 route = server.route_for(path)
+            if route.echo:
+                self._echo(route, sent)
+                return
             body, content_type = route.encoded()
             self.send_response(route.status)
             headers = {"Content-Type": content_type, **route.headers}
@@ -326,6 +343,21 @@ def _make_handler(server: HttpTestServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+
+        def _echo(self, route: Route, sent: bytes) -> None:
+            authorization = self.headers.get("Authorization", "")
+            token = authorization.partition(" ")[2] or "-"
+            text = sent.decode("utf-8", "replace")
+            first = f"you sent Authorization: {authorization} to {self.path} with {text}"
+            echoed = {"authorization": authorization, "target": self.path, "body": text}
+            body = (" ".join(first.split()) + "\n" + json.dumps(echoed)).encode()
+            self.send_response(route.status, f"Echo {token}")
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("X-Echo-Authorization", authorization or "-")
+            self.send_header("Location", self.path)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         do_GET = _serve
         do_HEAD = _serve

@@ -194,9 +194,13 @@ def on_term(signum, frame):
 
 signal.signal(signal.SIGTERM, on_term)
 signal.signal(signal.SIGINT, on_term)
+signal.signal(signal.SIGHUP, on_term)
 
 if step.get("grandchild"):
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"],
+        start_new_session=step["grandchild"] == "setsid",
+    )
     (here / "grandchild.pid").write_text(str(child.pid))
 
 context = str(uuid.uuid4())
@@ -231,7 +235,8 @@ class FakeMeltano:
     Each step of the plan is a dict: ``exit`` (code), ``sleep`` (seconds),
     ``lines`` (printed; ``{VAR}`` expands environment variables), ``on_term``
     (``"default"`` dies of the signal, ``"exit:N"`` exits N, ``"ignore"``),
-    ``grandchild`` (leave a sleeping process in the group), ``blocks`` (run
+    ``grandchild`` (leave a sleeping process in the group; ``"setsid"``: in a
+    session of its own, out of the group), ``blocks`` (run
     ``gruponos_extension preflight/dispose --job JOB`` around the work, as
     ``meltano run`` runs a job's blocks). Call ``n`` uses step ``n`` (the
     last step repeats).

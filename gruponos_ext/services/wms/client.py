@@ -1,13 +1,19 @@
 """The Oracle WMS REST API client: an authenticated reachability probe and JSON GETs.
 
 Standard library only (``urllib.request``), imported when a request is made.
-Each request runs in a daemon thread and the caller waits at most the
-configured timeout in total: ``urllib``'s own timeout bounds each socket
-operation, not the whole exchange, so a server that trickles bytes (or accepts
-and never answers) could otherwise hold a probe far longer.
+Each request is bounded in total by the configured timeout through
+:func:`~gruponos_ext.core.deadline.call_within`: ``urllib``'s own timeout
+bounds each socket operation, not the whole exchange, so a server that
+trickles bytes (or accepts and never answers) could otherwise hold a probe
+far longer.
 
 Redirects are not followed (a 3xx is reported as such), so Basic credentials
-are only ever sent to the configured host.
+are only ever sent to the configured host. What the server says -- its
+status line, a ``Location`` header, the first line of an error body -- is
+outside text: a proxy may echo the ``Authorization`` header back. It is
+redacted as it is read, with the client's
+:class:`~gruponos_ext.core.redaction.Redactor`, before any message, result
+or log can show it.
 """
 
 from __future__ import annotations
@@ -19,216 +25,40 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.deadline import DeadlineExceeded, call_within
 from gruponos_ext.core.logging import get_logger
+from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.core.result import Result
-from gruponos_ext.health.model import CheckOutcome, ServiceCheck
 from gruponos_ext.services.breaker import CircuitOpenError
+from gruponos_ext.services.wms.config import WmsConfig, WmsSettings
+from gruponos_ext.services.wms.errors import (
+    WmsAuthRejectedError,
+    WmsBadResponseError,
+    WmsError,
+    WmsHttpError,
+    WmsNotFoundError,
+    WmsServerError,
+    WmsTimeoutError,
+    WmsTlsError,
+    WmsUnreachableError,
+)
 
 if TYPE_CHECKING:
     import urllib.request
 
     from gruponos_ext.services.breaker import CircuitBreaker
 
-__all__ = [
-    "WmsApiClient",
-    "WmsAuthRejectedError",
-    "WmsBadResponseError",
-    "WmsConfig",
-    "WmsConfigError",
-    "WmsError",
-    "WmsHttpError",
-    "WmsNotConfiguredError",
-    "WmsNotFoundError",
-    "WmsProbe",
-    "WmsServerError",
-    "WmsSettings",
-    "WmsTimeoutError",
-    "WmsTlsError",
-    "WmsUnreachableError",
-    "health_check",
-    "wms_service_check",
-]
+__all__ = ["WmsApiClient", "WmsProbe"]
 
 _log = get_logger(__name__)
 
-CHECK_NAME = "wms_api:reachability"
 _USER_AGENT = "gruponos-infra (+https://github.com/gruponos)"
 _PROBE_BODY_LIMIT = 64 * 1024
 _JSON_BODY_LIMIT = 64 * 1024 * 1024
-
-
-# -- errors --------------------------------------------------------------------
-class WmsError(GruponosError):
-    """A WMS API request failed; ``code`` says how (this base: ``WMS_ERROR``)."""
-
-    code = "WMS_ERROR"
-
-
-class WmsAuthRejectedError(WmsError):
-    """HTTP 401/403: the credentials were rejected."""
-
-    code = "WMS_AUTH_REJECTED"
-
-
-class WmsNotFoundError(WmsError):
-    """HTTP 404: wrong base URL or path."""
-
-    code = "WMS_NOT_FOUND"
-
-
-class WmsServerError(WmsError):
-    """HTTP 5xx: the API is up but failing."""
-
-    code = "WMS_SERVER_ERROR"
-
-
-class WmsHttpError(WmsError):
-    """Any other unexpected HTTP status (another 4xx, or a 3xx where data was wanted)."""
-
-    code = "WMS_HTTP_ERROR"
-
-
-class WmsTlsError(WmsError):
-    """The TLS handshake failed (certificate not trusted, wrong host, not TLS at all)."""
-
-    code = "WMS_TLS_ERROR"
-
-
-class WmsTimeoutError(WmsError):
-    """No complete answer within the timeout."""
-
-    code = "WMS_TIMEOUT"
-
-
-class WmsUnreachableError(WmsError):
-    """No connection: refused, host unknown, network unreachable."""
-
-    code = "WMS_UNREACHABLE"
-
-
-class WmsBadResponseError(WmsError):
-    """The server answered something that is not valid HTTP, or not the JSON asked for."""
-
-    code = "WMS_BAD_RESPONSE"
-
-
-class WmsConfigError(GruponosError, ValueError):
-    """The WMS configuration is unusable."""
-
-    code = "WMS_CONFIG_INVALID"
-
-
-class WmsNotConfiguredError(WmsConfigError):
-    """No WMS base URL is configured."""
-
-    code = "WMS_NOT_CONFIGURED"
-
-
-# -- configuration -------------------------------------------------------------
-class _Secret(Protocol):
-    def get_secret_value(self) -> str: ...
-
-
-class WmsSettings(Protocol):
-    """The part of ``GruponosMeltanoSettings`` the WMS client reads."""
-
-    @property
-    def wms_base_url(self) -> str | None: ...
-    @property
-    def wms_user(self) -> str | None: ...
-    @property
-    def wms_password(self) -> _Secret | None: ...
-    @property
-    def wms_health_path(self) -> str: ...
-    @property
-    def wms_timeout(self) -> float: ...
-    @property
-    def wms_verify_tls(self) -> bool: ...
-
-
-@dataclass(frozen=True, repr=False)
-class WmsConfig:
-    """Where the WMS API lives and how to authenticate (HTTP Basic when ``user`` is set).
-
-    The password never shows in ``repr``/``str``.
-    """
-
-    base_url: str
-    user: str | None
-    password: str | None
-    health_path: str = "/"
-    timeout: float = 10.0
-    verify_tls: bool = True
-
-    def __post_init__(self) -> None:
-        from urllib.parse import urlsplit
-
-        problems = []
-        try:
-            parts = urlsplit(self.base_url)
-            _ = parts.port  # raises ValueError for a bad port
-        except ValueError:
-            problems.append("base_url is not a valid URL")
-        else:
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                problems.append("base_url must be an http:// or https:// URL with a host")
-            if "@" in parts.netloc:
-                # Never echo the URL here: it carries the credentials.
-                problems.append(
-                    "base_url must not carry credentials; "
-                    "set GRUPONOS_INFRA_WMS_USER and GRUPONOS_INFRA_WMS_PASSWORD"
-                )
-            if parts.query or parts.fragment:
-                problems.append("base_url must not have a query or fragment")
-        if "://" in self.health_path:
-            problems.append("health_path must be a path, not a URL")
-        if not self.timeout > 0:
-            problems.append("timeout must be > 0 seconds")
-        if self.password and not self.user:
-            problems.append("a password is set but no user")
-        if problems:
-            raise WmsConfigError(
-                "invalid WMS API configuration: " + "; ".join(problems),
-                details={"problems": problems},
-            )
-
-    def __repr__(self) -> str:
-        password = "'***'" if self.password else "None"
-        return (
-            f"WmsConfig(base_url={self.base_url!r}, user={self.user!r}, password={password}, "
-            f"health_path={self.health_path!r}, timeout={self.timeout}, "
-            f"verify_tls={self.verify_tls})"
-        )
-
-    __str__ = __repr__
-
-    @classmethod
-    def from_settings(cls, settings: WmsSettings) -> WmsConfig:
-        """The configuration the settings describe; :class:`WmsNotConfiguredError` without a URL."""
-        if not settings.wms_base_url:
-            raise WmsNotConfiguredError(
-                "the WMS API is not configured (GRUPONOS_INFRA_WMS_BASE_URL is not set)"
-            )
-        secret = settings.wms_password
-        return cls(
-            base_url=str(settings.wms_base_url),
-            user=settings.wms_user or None,
-            password=secret.get_secret_value() if secret is not None else None,
-            health_path=settings.wms_health_path or "/",
-            timeout=float(settings.wms_timeout),
-            verify_tls=bool(settings.wms_verify_tls),
-        )
-
-    def url_for(self, path: str) -> str:
-        """``base_url`` joined with ``path`` (exactly one ``/`` between them)."""
-        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
-
-    @property
-    def health_url(self) -> str:
-        return self.url_for(self.health_path)
+# How much of what the server says (status reason, error body) a message quotes.
+_QUOTED_LIMIT = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,11 +72,15 @@ class WmsProbe:
 
 @dataclass(frozen=True, slots=True)
 class _Answer:
+    """One HTTP answer; ``reason``, ``location`` and ``said`` are already redacted."""
+
     status: int
     reason: str
     body: bytes
     latency_ms: float
     location: str | None
+    said: str = ""
+    """The first line of the body, for error messages (empty for a 2xx)."""
 
 
 class _ServerFailure(Exception):
@@ -265,20 +99,37 @@ class WmsApiClient:
     does it accept us?"; :meth:`get_json` fetches data. With a ``breaker``,
     transport failures and 5xx answers count against it; 4xx answers do not
     (the API is up, the request is wrong).
+
+    ``redactor`` cleans what the server says before any message shows it; the
+    client adds its own user/password pair to it (so an echoed
+    ``Authorization: Basic`` header is caught), and the container passes
+    :meth:`GruponosMeltanoSettings.redactor`, which knows every secret.
     """
 
-    def __init__(self, config: WmsConfig, *, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(
+        self,
+        config: WmsConfig,
+        *,
+        breaker: CircuitBreaker | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         self._config = config
         self._breaker = breaker
+        base = redactor if redactor is not None else Redactor()
+        self._redact = base.including(credentials=[(config.user, config.password)])
         self._opener: urllib.request.OpenerDirector | None = None
         self._opener_lock = threading.Lock()
 
     @classmethod
     def from_settings(
-        cls, settings: WmsSettings, *, breaker: CircuitBreaker | None = None
+        cls,
+        settings: WmsSettings,
+        *,
+        breaker: CircuitBreaker | None = None,
+        redactor: Redactor | None = None,
     ) -> WmsApiClient:
         """A client for the API the settings name (see :meth:`WmsConfig.from_settings`)."""
-        return cls(WmsConfig.from_settings(settings), breaker=breaker)
+        return cls(WmsConfig.from_settings(settings), breaker=breaker, redactor=redactor)
 
     def __repr__(self) -> str:
         return f"WmsApiClient(base_url={self._config.base_url!r}, user={self._config.user!r})"
@@ -402,25 +253,28 @@ class WmsApiClient:
     def _status_error(self, answer: _Answer, url: str, probing: bool) -> WmsError | None:
         status = answer.status
         details = {"url": url, "status": status, "latency_ms": round(answer.latency_ms, 2)}
+        said = f"; the server said: {answer.said}" if answer.said else ""
         if status in (401, 403):
             who = f"user {self._config.user}" if self._config.user else "anonymous access"
             return WmsAuthRejectedError(
                 f"the WMS API rejected the credentials ({who}): HTTP {status} "
-                f"{answer.reason} from {url}",
+                f"{answer.reason} from {url}{said}",
                 details=details,
             )
         if status == 404:
             hint = " (check GRUPONOS_INFRA_WMS_HEALTH_PATH)" if probing else ""
             return WmsNotFoundError(
-                f"the WMS API has no such path: HTTP 404 from {url}{hint}", details=details
+                f"the WMS API has no such path: HTTP 404 from {url}{hint}{said}", details=details
             )
         if status >= 500:
             return WmsServerError(
-                f"the WMS API failed: HTTP {status} {answer.reason} from {url}", details=details
+                f"the WMS API failed: HTTP {status} {answer.reason} from {url}{said}",
+                details=details,
             )
         if status >= 400:
             return WmsHttpError(
-                f"the WMS API answered HTTP {status} {answer.reason} for {url}", details=details
+                f"the WMS API answered HTTP {status} {answer.reason} for {url}{said}",
+                details=details,
             )
         return None
 
@@ -433,28 +287,21 @@ class WmsApiClient:
     def _fetch(self, url: str, timeout: float, accept: str, limit: int) -> _Answer:
         """One GET, bounded in total by ``timeout`` whatever the server does."""
         opener = self._get_opener()  # imports urllib before the clock starts
-        done = threading.Event()
-        box: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                box["answer"] = self._fetch_blocking(opener, url, timeout, accept, limit)
-            except BaseException as exc:
-                box["error"] = exc
-            finally:
-                done.set()
-
-        # A daemon thread: an exchange we stopped waiting for never delays exit.
-        threading.Thread(target=run, name="gruponos-wms-request", daemon=True).start()
-        if not done.wait(timeout):
+        try:
+            return call_within(
+                lambda: self._fetch_blocking(opener, url, timeout, accept, limit),
+                timeout,
+                what=f"GET {url}",
+            )
+        except DeadlineExceeded:
             raise WmsTimeoutError(
                 f"timed out after {timeout:.1f} s waiting for the WMS API at {url}",
                 details={"url": url, "timeout_s": timeout},
-            )
-        if "error" in box:
-            raise self._transport_error(box["error"], url, timeout)
-        answer: _Answer = box["answer"]
-        return answer
+            ) from None
+        except WmsError:
+            raise
+        except BaseException as exc:  # whatever ended the exchange, it is the server's failure
+            raise self._transport_error(exc, url, timeout) from None
 
     def _fetch_blocking(
         self,
@@ -487,12 +334,12 @@ class WmsApiClient:
                 body = b""
             finally:
                 answer.close()
-            return _Answer(
-                status=answer.code,
-                reason=str(answer.reason or ""),
-                body=body,
-                latency_ms=latency_ms,
-                location=answer.headers.get("Location") if answer.headers else None,
+            return self._answer(
+                answer.code,
+                answer.reason,
+                body,
+                latency_ms,
+                answer.headers.get("Location") if answer.headers else None,
             )
         with response:
             latency_ms = (time.perf_counter() - started) * 1000
@@ -502,13 +349,23 @@ class WmsApiClient:
                     f"the WMS API answer from {url} is larger than {limit} bytes",
                     details={"url": url, "limit_bytes": limit},
                 )
-            return _Answer(
-                status=response.status,
-                reason=str(response.reason or ""),
-                body=body,
-                latency_ms=latency_ms,
-                location=response.headers.get("Location"),
+            return self._answer(
+                response.status, response.reason, body, latency_ms, response.headers.get("Location")
             )
+
+    def _answer(
+        self, status: int, reason: object, body: bytes, latency_ms: float, location: str | None
+    ) -> _Answer:
+        """The answer as reported: what the server said, redacted where it enters."""
+        redact = self._redact
+        return _Answer(
+            status=status,
+            reason=redact(" ".join(str(reason or "").split()), limit=_QUOTED_LIMIT),
+            body=body,
+            latency_ms=latency_ms,
+            location=redact(location, limit=_QUOTED_LIMIT) if location else None,
+            said=redact(_first_line(body), limit=_QUOTED_LIMIT) if status >= 400 else "",
+        )
 
     def _get_opener(self) -> urllib.request.OpenerDirector:
         with self._opener_lock:
@@ -531,14 +388,16 @@ class WmsApiClient:
         details: dict[str, Any] = {"url": url, "cause": type(exc).__name__}
         reason: object = exc.reason if isinstance(exc, urllib.error.URLError) else exc
         if isinstance(reason, ssl.SSLCertVerificationError):
-            why = reason.verify_message or reason.reason or "certificate verification failed"
+            why = self._redact(
+                reason.verify_message or reason.reason or "certificate verification failed"
+            )
             return WmsTlsError(
                 f"TLS failure talking to the WMS API at {address}: certificate not trusted "
                 f"({why}; set GRUPONOS_INFRA_WMS_VERIFY_TLS=false only for a test server)",
                 details=details,
             )
         if isinstance(reason, ssl.SSLError):
-            why = reason.reason or type(reason).__name__
+            why = self._redact(reason.reason or type(reason).__name__)
             return WmsTlsError(
                 f"TLS failure talking to the WMS API at {address}: {why}", details=details
             )
@@ -564,7 +423,9 @@ class WmsApiClient:
                 details=details,
             )
         if isinstance(reason, OSError):
-            text = reason.strerror or (os.strerror(reason.errno) if reason.errno else "")
+            text = self._redact(
+                reason.strerror or (os.strerror(reason.errno) if reason.errno else "")
+            )
             return WmsUnreachableError(
                 f"cannot reach the WMS API at {address}: {text or type(reason).__name__}",
                 details=details,
@@ -572,6 +433,12 @@ class WmsApiClient:
         return WmsError(
             f"request to the WMS API at {url} failed: {type(reason).__name__}", details=details
         )
+
+
+def _first_line(body: bytes) -> str:
+    """The first non-blank line of a body, whitespace collapsed (error pages say why there)."""
+    text = body[:4096].decode("utf-8", "replace")
+    return next((" ".join(line.split()) for line in text.splitlines() if line.strip()), "")
 
 
 def _build_opener(verify_tls: bool) -> urllib.request.OpenerDirector:
@@ -591,45 +458,4 @@ def _build_opener(verify_tls: bool) -> urllib.request.OpenerDirector:
         urllib.request.HTTPSHandler(context=context),
         # No proxy discovery: the probe must say whether *this* URL answers.
         urllib.request.ProxyHandler({}),
-    )
-
-
-# -- health --------------------------------------------------------------------
-def health_check(client: WmsApiClient | None, timeout: float | None = None) -> CheckOutcome:
-    """The ``wms_api:reachability`` outcome; ``None`` (not configured) is a skip."""
-    if client is None:
-        return CheckOutcome.skipped(
-            "the WMS API is not configured (GRUPONOS_INFRA_WMS_BASE_URL is not set)",
-            component_type="system",
-        )
-    result = client.probe(timeout)
-    if result.failure:
-        return CheckOutcome.failed(
-            result.error or "WMS API probe failed",
-            component_type="system",
-            details={"error_code": result.error_code, "url": client.config.health_url},
-        )
-    probe = result.value
-    return CheckOutcome.passed(
-        f"WMS API at {probe.url} answered HTTP {probe.status} in {probe.latency_ms:.1f} ms",
-        observed_value=round(probe.latency_ms, 2),
-        observed_unit="ms",
-        component_type="system",
-        details={"status": probe.status, "url": probe.url},
-    )
-
-
-def wms_service_check(timeout: float | None = None) -> ServiceCheck:
-    """The ``wms_api:reachability`` check to carry on the ``wms_client`` registration.
-
-    The probe is bounded by ``timeout`` (default: the client's timeout); the
-    check's own timeout leaves half a second more so the probe's message wins.
-    """
-    return ServiceCheck(
-        name=CHECK_NAME,
-        probe=lambda client: health_check(client, timeout),
-        tags=frozenset({"wms", "api", "external"}),
-        critical=True,
-        timeout=None if timeout is None else timeout + 0.5,
-        description="authenticated GET of the WMS API health path",
     )
