@@ -92,12 +92,18 @@ class Command:
     argv: list[str]
     expect_in_output: str
     times_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
     returncodes: list[int] = field(default_factory=list)
     error: str | None = None
 
     @property
     def median_s(self) -> float | None:
         return statistics.median(self.times_s) if self.times_s else None
+
+    @property
+    def median_cpu_s(self) -> float | None:
+        """Median user + sys time of the whole process (steadier than wall time under load)."""
+        return statistics.median(self.cpu_s) if self.cpu_s else None
 
     @property
     def min_s(self) -> float | None:
@@ -196,28 +202,41 @@ def _meltano_env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def _run_once(argv: list[str], env: dict[str, str], *, capture: bool) -> tuple[float, int, str]:
+def _children_cpu_s() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run_once(
+    argv: list[str], env: dict[str, str], *, capture: bool
+) -> tuple[float, float, int, str]:
+    """Wall time, CPU time (user + sys), exit code and output of one run."""
     output = subprocess.PIPE if capture else subprocess.DEVNULL
+    cpu_before = _children_cpu_s()
     started = time.perf_counter()
     done = subprocess.run(
         argv, env=env, cwd=REPO_ROOT, stdout=output, stderr=output, text=True, check=False
     )
     elapsed = time.perf_counter() - started
-    return elapsed, done.returncode, (done.stdout or "") + (done.stderr or "")
+    cpu = _children_cpu_s() - cpu_before
+    return elapsed, cpu, done.returncode, (done.stdout or "") + (done.stderr or "")
 
 
 def time_commands(commands: list[Command], env: dict[str, str], runs: int) -> None:
     for command in commands:
         for _ in range(WARMUPS):
-            _, rc, output = _run_once(command.argv, env, capture=True)
+            _, _, rc, output = _run_once(command.argv, env, capture=True)
             if rc != 0 or command.expect_in_output not in output:
                 command.error = f"exit {rc}, output: {output.strip()[-400:]}"
     for _ in range(runs):  # round-robin: load changes hit every command alike
         for command in commands:
             if command.error:
                 continue
-            elapsed, rc, _ = _run_once(command.argv, env, capture=False)
+            elapsed, cpu, rc, _ = _run_once(command.argv, env, capture=False)
             command.times_s.append(elapsed)
+            command.cpu_s.append(cpu)
             command.returncodes.append(rc)
     for command in commands:
         if any(rc != 0 for rc in command.returncodes):
@@ -347,6 +366,7 @@ def run(runs: int, venv_dir: Path | None) -> dict[str, Any]:
                 "name": c.name,
                 "argv": [Path(c.argv[0]).name, *c.argv[1:]],
                 "median_s": c.median_s,
+                "median_cpu_s": c.median_cpu_s,
                 "min_s": c.min_s,
                 "max_s": max(c.times_s) if c.times_s else None,
                 "times_s": c.times_s,
@@ -424,19 +444,26 @@ def render(data: dict[str, Any]) -> str:
         f"Python {data['python']}, {data['cpus']} CPUs, 1-min load average "
         f"{data['load_average']:.1f}; venvs by {data['venvs']['installer']}",
     ]
-    header = f"{'command':<30} {'median':>9} {'min':>9} {'max':>9}  vs peer"
+    header = f"{'command':<30} {'median':>9} {'min':>9} {'max':>9}  vs peer  {'CPU':>9}  vs peer"
     out += ["", header, "-" * len(header)]
     commands = {c["name"]: c for c in data["commands"]}
     peer = commands["dbt_extension describe"]["median_s"]
+    peer_cpu = commands["dbt_extension describe"].get("median_cpu_s")
     for c in data["commands"]:
         if c["median_s"] is None:
             out.append(f"{c['name']:<30} NOT MEASURED: {c['error']}")
             continue
         ratio = f"{c['median_s'] / peer:.2f}x" if peer else "-"
+        cpu = c.get("median_cpu_s")
+        cpu_ratio = f"{cpu / peer_cpu:.2f}x" if cpu and peer_cpu else "-"
         out.append(
             f"{c['name']:<30} {c['median_s']:>7.3f} s {c['min_s']:>7.3f} s "
-            f"{c['max_s']:>7.3f} s  {ratio}"
+            f"{c['max_s']:>7.3f} s  {ratio:>7}  {cpu or 0:>7.3f} s  {cpu_ratio}"
         )
+    out.append(
+        "(CPU: median user + sys time of the whole process, steadier than wall time "
+        "on a loaded machine)"
+    )
     out += ["", "Plugin venvs (what each side pays for):"]
     for side in ("gruponos_extension", "dbt_extension"):
         packages = data["venvs"][side]

@@ -7,6 +7,13 @@ target with :func:`os.replace`. A reader sees the old file or the new one,
 never a partial one. The temporary name ends in ``.tmp``, so the textfile
 collector (which reads ``*.prom`` only) never picks it up.
 
+What a report may replace (:func:`report_target`): a regular file, or
+nothing yet. A symbolic link is followed on purpose: the file it points to
+is replaced, atomically, in *its* directory, and the link stays a link (so a
+link into a collector directory keeps working). Anything else (a directory,
+a FIFO, a device such as ``/dev/null``, a socket, a link loop) is refused
+with :class:`ReportFileRefusedError` (exit 2) before anything is written.
+
 Prometheus metrics (all gauges; ``job`` label only when a job is given, so the
 files of several jobs can sit in one collector directory without clashing):
 
@@ -37,6 +44,7 @@ import dataclasses
 import json
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -52,9 +60,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MetricsWriteError",
+    "ReportFileRefusedError",
     "atomic_write_text",
     "escape_label_value",
     "render_prometheus",
+    "report_target",
     "write_json_atomic",
     "write_prometheus_textfile",
 ]
@@ -72,6 +82,67 @@ class MetricsWriteError(GruponosError):
     code = "METRICS_WRITE_FAILED"
 
 
+class ReportFileRefusedError(MetricsWriteError):
+    """A report file's path names something a report must not replace (a FIFO, a device...)."""
+
+    code = "REPORT_FILE_REFUSED"
+    exit_code = 2
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISLNK, "a symbolic link loop"),
+)
+
+
+def _named(path: Path, source: str | None) -> str:
+    return f"{source} {path}" if source else str(path)
+
+
+def report_target(path: Path | str, *, source: str | None = None) -> Path:
+    """The file a report written to ``path`` replaces, or :class:`ReportFileRefusedError`.
+
+    ``path`` itself when it is a regular file or nothing yet; the file a
+    symbolic link points to (resolved through every link); a refusal for
+    anything else. ``source`` (``--json-file``, ``metrics_dir``) names where
+    the path came from in the message.
+    """
+    target = Path(path)
+    try:
+        info = os.lstat(target)
+        if stat.S_ISLNK(info.st_mode):
+            target = Path(os.path.realpath(target))
+            info = os.lstat(target)
+    except FileNotFoundError:
+        return target  # nothing there yet (or a link to a file still to be created)
+    except OSError as exc:
+        raise _write_failed(target, exc, source) from exc
+    if stat.S_ISREG(info.st_mode):
+        return target
+    kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
+    shown = _named(Path(path), source)
+    if target != Path(path):
+        shown += f" (-> {target})"
+    raise ReportFileRefusedError(
+        f"{shown} is {kind}; a report replaces only a regular file: "
+        "give the path of a file (it need not exist yet)",
+        details={"path": str(path)},
+    )
+
+
+def _write_failed(target: Path, exc: OSError, source: str | None) -> MetricsWriteError:
+    where = source or "--json-file/--prom-file or the metrics_dir setting"
+    return MetricsWriteError(
+        f"cannot write {target}: {exc.strerror or exc}; check that the directory "
+        f"exists and is writable ({where})",
+        details={"path": str(target)},
+    )
+
+
 def _fsync_dir(directory: Path) -> None:
     # Makes the rename itself durable; not possible on every platform/filesystem.
     try:
@@ -86,13 +157,17 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_text(path: Path | str, text: str, *, mode: int = FILE_MODE) -> Path:
-    """Replace ``path`` with ``text`` atomically (temp file + fsync + rename).
+def atomic_write_text(
+    path: Path | str, text: str, *, mode: int = FILE_MODE, source: str | None = None
+) -> Path:
+    """Replace the file at ``path`` with ``text`` atomically (temp file + fsync + rename).
 
-    Creates missing parent directories. Raises :class:`MetricsWriteError`
-    naming the file when it cannot be written; no temporary file is left.
+    Only a regular file (or nothing) is replaced, through any symbolic link
+    (see :func:`report_target`); the file written is returned. Creates
+    missing parent directories. Raises :class:`MetricsWriteError` naming the
+    file when it cannot be written; no temporary file is left.
     """
-    target = Path(path)
+    target = report_target(path, source=source)
     tmp: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -106,11 +181,7 @@ def atomic_write_text(path: Path | str, text: str, *, mode: int = FILE_MODE) -> 
         os.replace(tmp, target)
         tmp = None
     except OSError as exc:
-        raise MetricsWriteError(
-            f"cannot write {target}: {exc.strerror or exc}; check that the directory "
-            "exists and is writable (--json-file/--prom-file or the metrics_dir setting)",
-            details={"path": str(target)},
-        ) from exc
+        raise _write_failed(target, exc, source) from exc
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
@@ -136,15 +207,17 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def write_json_atomic(path: Path | str, data: Any, *, mode: int = FILE_MODE) -> Path:
-    """Write ``data`` as indented JSON to ``path`` atomically.
+def write_json_atomic(
+    path: Path | str, data: Any, *, mode: int = FILE_MODE, source: str | None = None
+) -> Path:
+    """Write ``data`` as indented JSON to ``path`` atomically (see :func:`atomic_write_text`).
 
     Beyond JSON types it accepts datetimes (ISO-8601), enums (their value),
     paths, sets, dataclasses and objects with ``to_dict()``. NaN and
     infinities are refused (``ValueError``): they are not JSON.
     """
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False, default=_json_default)
-    return atomic_write_text(path, text + "\n", mode=mode)
+    return atomic_write_text(path, text + "\n", mode=mode, source=source)
 
 
 def escape_label_value(value: str) -> str:
@@ -304,6 +377,7 @@ def write_prometheus_textfile(
     last_success_time: datetime | float | None = None,
     duration_s: float | None = None,
     mode: int = FILE_MODE,
+    source: str | None = None,
 ) -> Path:
     """Write :func:`render_prometheus` output to ``path`` atomically (mode 0644).
 
@@ -318,4 +392,4 @@ def write_prometheus_textfile(
         last_success_time=last_success_time,
         duration_s=duration_s,
     )
-    return atomic_write_text(path, text, mode=mode)
+    return atomic_write_text(path, text, mode=mode, source=source)

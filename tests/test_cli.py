@@ -1,9 +1,11 @@
-"""The ``gruponos_extension`` CLI run as a real process (no Meltano).
+"""The ``gruponos_extension`` CLI in-process: parsing, exit codes and rendering (no Meltano).
 
-Each test runs the console script of the test environment against a copy of
-the bundled project, from a directory that is not the project root, with
-MELTANO_PROJECT_ROOT / MELTANO_SYS_DIR_ROOT set as Meltano would and nothing
-of the caller's GRUPONOS_* / MELTANO_* environment (see ``extension_cli``).
+Each test runs the click command group with click's ``CliRunner`` against a
+copy of the bundled project, from a directory that is not the project root,
+with MELTANO_PROJECT_ROOT / MELTANO_SYS_DIR_ROOT set as Meltano would and
+nothing of the caller's GRUPONOS_* / MELTANO_* environment (see
+``in_process_cli``). What only a real process shows is in
+``test_cli_process.py``.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ import pytest
 import yaml
 
 from gruponos_ext.extension.cli import cli
-from tests.support.cli import ExtensionCli
+from tests.support.cli import TRACEBACK, InProcessCli, health_json, only_line, oracle_env
 from tests.support.net import HttpTestServer, SilentListener
 
 PLANTED = "S3cr3t-Planted-Pw-9431"
 CHECK_KEY = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")
-TRACEBACK = "Traceback (most recent call last)"
 BAD_PORT = {"GRUPONOS_INFRA_ORACLE_PORT": "abc"}
 # The check names of a local, default project (nothing external configured).
 LOCAL_CHECKS = {
@@ -40,134 +41,26 @@ LOCAL_CHECKS = {
 }
 
 
-def oracle_env(port: int, **extra: str) -> dict[str, str]:
-    return {
-        "GRUPONOS_INFRA_ORACLE_HOST": "127.0.0.1",
-        "GRUPONOS_INFRA_ORACLE_PORT": str(port),
-        "GRUPONOS_INFRA_ORACLE_SERVICE_NAME": "GRUPONOS_TEST",
-        "GRUPONOS_INFRA_ORACLE_USER": "wms_reader",
-        "GRUPONOS_INFRA_ORACLE_PASSWORD": PLANTED,
-        **extra,
-    }
-
-
-def health_json(stdout: str) -> dict[str, Any]:
-    document = json.loads(stdout)
-    assert isinstance(document, dict)
-    return document
-
-
-def only_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    return lines[0]
-
-
 # --------------------------------------------------------------------------- describe
 
 
-@pytest.mark.parametrize("fmt", ["json", "yaml"])
-def test_describe_equals_the_edk_describe_formatted(extension_cli: ExtensionCli, fmt: str) -> None:
-    from meltano.edk.extension import DescribeFormat
-
-    from gruponos_ext.extension.extension import GruponosInfraExtension
-
-    result = extension_cli.run("describe", "--format", fmt)
-
-    assert result.returncode == 0, result.stderr
-    expected = GruponosInfraExtension().describe_formatted(DescribeFormat(fmt))
-    assert result.stdout.rstrip("\n") == expected.rstrip("\n")
-    assert result.stderr == ""
-
-
-def test_describe_lists_exactly_the_cli_commands(extension_cli: ExtensionCli) -> None:
-    result = extension_cli.run("describe", "--format", "text")
+def test_describe_lists_exactly_the_cli_commands(in_process_cli: InProcessCli) -> None:
+    result = in_process_cli.run("describe", "--format", "text")
 
     assert result.returncode == 0, result.stderr
     listed = re.findall(r"^  - (\S+)$", result.stdout, flags=re.MULTILINE)
     assert sorted(listed) == sorted(cli.commands)
-    document = json.loads(extension_cli.run("describe", "--format", "json").stdout)
+    document = json.loads(in_process_cli.run("describe", "--format", "json").stdout)
     assert sorted(document["commands"][0]["commands"]) == sorted(cli.commands)
-
-
-_PROBE = """
-import json, sys
-events = []
-def audit(event, args):
-    if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname"):
-        events.append(event)
-sys.addaudithook(audit)
-sys.argv = ["gruponos_extension", *sys.argv[1:]]
-from gruponos_ext.extension.cli import main
-code = None
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-heavy = ("oracledb", "pydantic", "structlog", "yaml", "sqlite3", "smtplib", "urllib.request",
-         "http.client", "meltano", "rich")
-print(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules],
-                  "network": events}), file=sys.__stderr__)
-"""
-
-
-def probe(
-    extension_cli: ExtensionCli, *args: str, env: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """Run the CLI's ``main`` in a fresh interpreter; what it imported and connected to."""
-    result = extension_cli.python(_PROBE, *args, env=env)
-    report = json.loads(result.stderr.strip().splitlines()[-1])
-    assert isinstance(report, dict)
-    return report
-
-
-@pytest.mark.parametrize("fmt", ["text", "json"])
-def test_describe_imports_nothing_heavy(extension_cli: ExtensionCli, fmt: str) -> None:
-    report = probe(extension_cli, "describe", "--format", fmt)
-
-    assert report["code"] == 0
-    assert report["loaded"] == []
-
-
-def test_validate_never_imports_oracledb_nor_connects_even_fully_configured(
-    extension_cli: ExtensionCli,
-    silent_listener: SilentListener,
-    http_server: Any,
-) -> None:
-    wms: HttpTestServer = http_server(default=200)
-    hooks: HttpTestServer = http_server(default=200)
-    everything = oracle_env(
-        silent_listener.port,
-        GRUPONOS_INFRA_WMS_BASE_URL=wms.url,
-        GRUPONOS_INFRA_WMS_USER="wms",
-        GRUPONOS_INFRA_WMS_PASSWORD=PLANTED,
-        GRUPONOS_INFRA_ALERT_WEBHOOK_URL=f"{hooks.url}/hook/{PLANTED}",
-        GRUPONOS_INFRA_ALERT_SMTP_HOST="127.0.0.1",
-        GRUPONOS_INFRA_ALERT_SMTP_PORT=str(silent_listener.port),
-        GRUPONOS_INFRA_ALERT_EMAIL_FROM="etl@gruponos.example",
-        GRUPONOS_INFRA_ALERT_EMAIL_TO="ops@gruponos.example",
-    )
-
-    report = probe(extension_cli, "validate", env=everything)
-
-    assert report["code"] == 0
-    assert "oracledb" not in report["loaded"]
-    assert report["network"] == []
-    assert silent_listener.accepted == 0
-    assert wms.requests == [] and hooks.requests == []
-    # nor does health, as long as the Oracle check is not selected
-    health = probe(extension_cli, "health", "--check", "settings", env=everything)
-    assert health["code"] == 0
-    assert "oracledb" not in health["loaded"]
 
 
 # --------------------------------------------------------------------------- help
 
 
-def test_help_of_every_command_documents_the_exit_codes(extension_cli: ExtensionCli) -> None:
+def test_help_of_every_command_documents_the_exit_codes(in_process_cli: InProcessCli) -> None:
     for command in [None, *sorted(cli.commands)]:
         args = ["--help"] if command is None else [command, "--help"]
-        result = extension_cli.run(*args)
+        result = in_process_cli.run(*args)
 
         assert result.returncode == 0, (command, result.stderr)
         text = " ".join(result.stdout.split())
@@ -180,32 +73,43 @@ def test_help_of_every_command_documents_the_exit_codes(extension_cli: Extension
 # --------------------------------------------------------------------------- validate
 
 
-def test_validate_passes_on_the_bundled_project(extension_cli: ExtensionCli) -> None:
-    text = extension_cli.run("validate")
-    as_json = extension_cli.run("validate", "--format", "json")
+def test_validate_passes_on_the_bundled_project(in_process_cli: InProcessCli) -> None:
+    text = in_process_cli.run("validate")
+    as_json = in_process_cli.run("validate", "--format", "json")
 
     assert text.returncode == 0, text.stdout + text.stderr
-    assert only_line(text.stdout) == "validation passed: 0 error(s), 0 warning(s)"
-    assert not (extension_cli.root / ".meltano").exists()  # a CI step: it writes nothing
+    assert text.stdout.splitlines() == [
+        "profile: development (default: no Meltano environment)",
+        "validation passed: 0 error(s), 0 warning(s)",
+    ]
+    assert not (in_process_cli.root / ".meltano").exists()  # a CI step: it writes nothing
     assert as_json.returncode == 0
     assert json.loads(as_json.stdout) == {
         "ok": True,
         "strict": False,
+        "profile": {
+            "name": "development",
+            "environment": "development",
+            "source": "default",
+            "meltano_environment": None,
+        },
         "errors": [],
         "warnings": [],
     }
 
 
-def test_validate_strict_fails_on_a_warning_and_says_so(extension_cli: ExtensionCli) -> None:
+def test_validate_strict_fails_on_a_warning_and_says_so(in_process_cli: InProcessCli) -> None:
     # Outside Meltano (no MELTANO_PROJECT_ROOT) meltano.yml cannot be checked: a warning.
     unset = ("MELTANO_PROJECT_ROOT", "MELTANO_SYS_DIR_ROOT")
 
-    relaxed = extension_cli.run("validate", unset=unset)
-    strict = extension_cli.run("validate", "--strict", unset=unset)
-    strict_json = extension_cli.run("validate", "--strict", "--format", "json", unset=unset)
+    relaxed = in_process_cli.run("validate", unset=unset)
+    strict = in_process_cli.run("validate", "--strict", unset=unset)
+    strict_json = in_process_cli.run("validate", "--strict", "--format", "json", unset=unset)
 
     assert relaxed.returncode == 0
-    assert relaxed.stdout.startswith("warning: project: MELTANO_PROJECT_ROOT is not set")
+    profile, warning, _ = relaxed.stdout.splitlines()
+    assert profile == "profile: development (default: no Meltano environment)"
+    assert warning.startswith("warning: project: MELTANO_PROJECT_ROOT is not set")
     assert relaxed.stdout.splitlines()[-1] == "validation passed: 0 error(s), 1 warning(s)"
     assert strict.returncode == 1
     assert strict.stdout.splitlines()[-1] == (
@@ -216,12 +120,12 @@ def test_validate_strict_fails_on_a_warning_and_says_so(extension_cli: Extension
 
 
 def test_commands_needing_the_state_dir_exit_2_outside_meltano(
-    extension_cli: ExtensionCli,
+    in_process_cli: InProcessCli,
 ) -> None:
     unset = ("MELTANO_PROJECT_ROOT", "MELTANO_SYS_DIR_ROOT")
 
     for command in ("initialize", "history"):
-        result = extension_cli.run(command, unset=unset)
+        result = in_process_cli.run(command, unset=unset)
 
         assert result.returncode == 2, command
         assert result.stdout == ""
@@ -230,16 +134,16 @@ def test_commands_needing_the_state_dir_exit_2_outside_meltano(
 
 
 def test_validate_names_file_and_key_path_of_a_misspelt_plugin(
-    extension_cli: ExtensionCli,
+    in_process_cli: InProcessCli,
 ) -> None:
-    meltano_yml = extension_cli.root / "meltano.yml"
+    meltano_yml = in_process_cli.root / "meltano.yml"
     text = meltano_yml.read_text(encoding="utf-8")
     task = "gruponos-infra:preflight tap-oracle-wms target-oracle"
     assert text.count(task) == 1
     meltano_yml.write_text(text.replace(task, task.replace("-wms ", "-wsm ")), encoding="utf-8")
 
-    result = extension_cli.run("validate")
-    as_json = extension_cli.run("validate", "--format", "json")
+    result = in_process_cli.run("validate")
+    as_json = in_process_cli.run("validate", "--format", "json")
 
     assert result.returncode == 1
     assert "error: meltano.yml: jobs[2].tasks[0]: unknown plugin 'tap-oracle-wsm'" in result.stdout
@@ -250,13 +154,13 @@ def test_validate_names_file_and_key_path_of_a_misspelt_plugin(
     assert error["where"] == "meltano.yml: jobs[2].tasks[0]"
 
 
-def test_validate_names_the_line_of_a_yaml_syntax_error(extension_cli: ExtensionCli) -> None:
-    meltano_yml = extension_cli.root / "meltano.yml"
+def test_validate_names_the_line_of_a_yaml_syntax_error(in_process_cli: InProcessCli) -> None:
+    meltano_yml = in_process_cli.root / "meltano.yml"
     meltano_yml.write_text(
         meltano_yml.read_text(encoding="utf-8") + "jobs: [unclosed\n", encoding="utf-8"
     )
 
-    result = extension_cli.run("validate")
+    result = in_process_cli.run("validate")
 
     assert result.returncode == 1
     assert re.search(r"^error: meltano\.yml: .*line \d+", result.stdout, flags=re.MULTILINE)
@@ -264,8 +168,10 @@ def test_validate_names_the_line_of_a_yaml_syntax_error(extension_cli: Extension
 
 
 @pytest.mark.parametrize("command", ["health", "validate", "config", "services", "dispose"])
-def test_bad_setting_exits_2_naming_its_variable(extension_cli: ExtensionCli, command: str) -> None:
-    result = extension_cli.run(command, env=BAD_PORT)
+def test_bad_setting_exits_2_naming_its_variable(
+    in_process_cli: InProcessCli, command: str
+) -> None:
+    result = in_process_cli.run(command, env=BAD_PORT)
 
     assert result.returncode == 2, result.stdout + result.stderr
     output = result.stdout + result.stderr
@@ -277,9 +183,9 @@ def test_bad_setting_exits_2_naming_its_variable(extension_cli: ExtensionCli, co
 
 
 def test_every_invalid_setting_is_named_at_once_and_a_bad_secret_is_not_echoed(
-    extension_cli: ExtensionCli,
+    in_process_cli: InProcessCli,
 ) -> None:
-    result = extension_cli.run(
+    result = in_process_cli.run(
         "validate",
         env={
             **BAD_PORT,
@@ -302,10 +208,10 @@ def test_every_invalid_setting_is_named_at_once_and_a_bad_secret_is_not_echoed(
 
 
 def test_health_passes_on_local_defaults_and_json_is_ietf_health(
-    extension_cli: ExtensionCli,
+    in_process_cli: InProcessCli,
 ) -> None:
-    text = extension_cli.run("health")
-    as_json = extension_cli.run("health", "--format", "json")
+    text = in_process_cli.run("health")
+    as_json = in_process_cli.run("health", "--format", "json")
 
     assert text.returncode == 0, text.stdout + text.stderr
     assert text.stdout.rstrip().splitlines()[-1].startswith("PASS: 8 checks")
@@ -326,9 +232,9 @@ def test_health_passes_on_local_defaults_and_json_is_ietf_health(
 
 
 def test_unknown_check_exits_2_with_one_line_naming_it_and_the_choices(
-    extension_cli: ExtensionCli,
+    in_process_cli: InProcessCli,
 ) -> None:
-    result = extension_cli.run("health", "--check", "nope")
+    result = in_process_cli.run("health", "--check", "nope")
 
     assert result.returncode == 2
     assert result.stdout == ""
@@ -339,13 +245,13 @@ def test_unknown_check_exits_2_with_one_line_naming_it_and_the_choices(
     assert TRACEBACK not in result.stderr
 
 
-def test_check_and_tag_select_checks(extension_cli: ExtensionCli) -> None:
-    by_component = extension_cli.run("health", "--check", "disk", "--format", "json")
-    by_name = extension_cli.run(
+def test_check_and_tag_select_checks(in_process_cli: InProcessCli) -> None:
+    by_component = in_process_cli.run("health", "--check", "disk", "--format", "json")
+    by_name = in_process_cli.run(
         "health", "--check", "settings:valid", "--check", "state_dir", "--format", "json"
     )
-    critical = extension_cli.run("health", "--tag", "critical", "--format", "json")
-    unknown_tag = extension_cli.run("health", "--tag", "nope")
+    critical = in_process_cli.run("health", "--tag", "critical", "--format", "json")
+    unknown_tag = in_process_cli.run("health", "--tag", "nope")
 
     assert set(health_json(by_component.stdout)["checks"]) == {"disk:free_space"}
     assert set(health_json(by_name.stdout)["checks"]) == {"settings:valid", "state_dir:writable"}
@@ -356,12 +262,12 @@ def test_check_and_tag_select_checks(extension_cli: ExtensionCli) -> None:
     assert "'nope'" in only_line(unknown_tag.stderr) and "critical" in unknown_tag.stderr
 
 
-def test_warning_passes_unless_strict(extension_cli: ExtensionCli) -> None:
+def test_warning_passes_unless_strict(in_process_cli: InProcessCli) -> None:
     # More free space demanded than any disk has: the disk check warns.
     huge = {"GRUPONOS_INFRA_HEALTH_DISK_WARN_MB": str(10**12)}
 
-    relaxed = extension_cli.run("health", "--format", "json", env=huge)
-    strict = extension_cli.run("health", "--strict", env=huge)
+    relaxed = in_process_cli.run("health", "--format", "json", env=huge)
+    strict = in_process_cli.run("health", "--strict", env=huge)
 
     assert relaxed.returncode == 0, relaxed.stderr
     document = health_json(relaxed.stdout)
@@ -372,9 +278,9 @@ def test_warning_passes_unless_strict(extension_cli: ExtensionCli) -> None:
 
 
 def test_oracle_closed_port_fails_with_cannot_reach(
-    extension_cli: ExtensionCli, closed_port: int
+    in_process_cli: InProcessCli, closed_port: int
 ) -> None:
-    result = extension_cli.run("health", env=oracle_env(closed_port))
+    result = in_process_cli.run("health", env=oracle_env(PLANTED, closed_port))
 
     assert result.returncode == 1
     line = next(ln for ln in result.stdout.splitlines() if "oracle:connection" in ln)
@@ -384,14 +290,14 @@ def test_oracle_closed_port_fails_with_cannot_reach(
 
 
 def test_timeout_option_bounds_checks_that_carry_their_own_timeout(
-    extension_cli: ExtensionCli, silent_listener: SilentListener
+    in_process_cli: InProcessCli, silent_listener: SilentListener
 ) -> None:
     # Oracle's check bounds itself by the connect timeout (30 s here);
     # an explicit --timeout is the upper bound for every check.
-    env = oracle_env(silent_listener.port, GRUPONOS_INFRA_ORACLE_CONNECT_TIMEOUT="30")
+    env = oracle_env(PLANTED, silent_listener.port, GRUPONOS_INFRA_ORACLE_CONNECT_TIMEOUT="30")
 
     started = time.monotonic()
-    result = extension_cli.run("health", "--check", "oracle", "--timeout", "1", env=env)
+    result = in_process_cli.run("health", "--check", "oracle", "--timeout", "1", env=env)
     elapsed = time.monotonic() - started
 
     assert result.returncode == 1
@@ -400,7 +306,7 @@ def test_timeout_option_bounds_checks_that_carry_their_own_timeout(
 
 
 def test_wms_rejecting_credentials_fails_naming_it(
-    extension_cli: ExtensionCli, http_server: Any
+    in_process_cli: InProcessCli, http_server: Any
 ) -> None:
     server: HttpTestServer = http_server({"/health": 200}, basic_auth=("wms", "another-password"))
     env = {
@@ -410,7 +316,7 @@ def test_wms_rejecting_credentials_fails_naming_it(
         "GRUPONOS_INFRA_WMS_HEALTH_PATH": "/health",
     }
 
-    result = extension_cli.run("health", "--check", "wms_api", env=env)
+    result = in_process_cli.run("health", "--check", "wms_api", env=env)
 
     assert result.returncode == 1
     assert re.search(
@@ -420,13 +326,13 @@ def test_wms_rejecting_credentials_fails_naming_it(
     assert PLANTED not in result.stdout + result.stderr
 
 
-def test_json_and_prometheus_files_are_written_and_parse(extension_cli: ExtensionCli) -> None:
+def test_json_and_prometheus_files_are_written_and_parse(in_process_cli: InProcessCli) -> None:
     from prometheus_client.parser import text_string_to_metric_families
 
-    out = extension_cli.root / "metrics"
+    out = in_process_cli.root / "metrics"
     json_file, prom_file = out / "health.json", out / "health.prom"
 
-    result = extension_cli.run(
+    result = in_process_cli.run(
         "health", "--json-file", str(json_file), "--prom-file", str(prom_file)
     )
 
@@ -440,10 +346,10 @@ def test_json_and_prometheus_files_are_written_and_parse(extension_cli: Extensio
     assert sorted(p.name for p in out.iterdir()) == ["health.json", "health.prom"]  # no temp left
 
 
-def test_health_is_recorded_in_history(extension_cli: ExtensionCli) -> None:
-    assert extension_cli.run("health").returncode == 0
+def test_health_is_recorded_in_history(in_process_cli: InProcessCli) -> None:
+    assert in_process_cli.run("health").returncode == 0
 
-    history = extension_cli.run("history", "--format", "json")
+    history = in_process_cli.run("history", "--format", "json")
 
     assert history.returncode == 0, history.stderr
     (record,) = json.loads(history.stdout)["health"]
@@ -453,13 +359,15 @@ def test_health_is_recorded_in_history(extension_cli: ExtensionCli) -> None:
 # --------------------------------------------------------------------------- introspection
 
 
-def test_config_masks_secrets_and_shows_sources(extension_cli: ExtensionCli) -> None:
-    env = oracle_env(1522, GRUPONOS_INFRA_ALERT_WEBHOOK_URL=f"https://hooks.example/{PLANTED}")
+def test_config_masks_secrets_and_shows_sources(in_process_cli: InProcessCli) -> None:
+    env = oracle_env(
+        PLANTED, 1522, GRUPONOS_INFRA_ALERT_WEBHOOK_URL=f"https://hooks.example/{PLANTED}"
+    )
     # Meltano exports the definition's defaults as variables too: those count as defaults.
     env["GRUPONOS_INFRA_ORACLE_CALL_TIMEOUT"] = "60"
 
-    text = extension_cli.run("config", env=env)
-    as_json = extension_cli.run("config", "--format", "json", env=env)
+    text = in_process_cli.run("config", env=env)
+    as_json = in_process_cli.run("config", "--format", "json", env=env)
 
     assert text.returncode == 0 and as_json.returncode == 0, text.stderr
     assert PLANTED not in text.stdout + text.stderr + as_json.stdout + as_json.stderr
@@ -480,14 +388,14 @@ def test_config_masks_secrets_and_shows_sources(extension_cli: ExtensionCli) -> 
 
 
 def test_services_and_graph_show_what_the_container_wires(
-    extension_cli: ExtensionCli, closed_port: int
+    in_process_cli: InProcessCli, closed_port: int
 ) -> None:
-    env = oracle_env(closed_port)
+    env = oracle_env(PLANTED, closed_port)
 
-    services = extension_cli.run("services", "--format", "json", env=env)
-    mermaid = extension_cli.run("graph", "--format", "mermaid", env=env)
-    dot = extension_cli.run("graph", "--format", "dot", env=env)
-    local = extension_cli.run("services")
+    services = in_process_cli.run("services", "--format", "json", env=env)
+    mermaid = in_process_cli.run("graph", "--format", "mermaid", env=env)
+    dot = in_process_cli.run("graph", "--format", "dot", env=env)
+    local = in_process_cli.run("services")
 
     assert services.returncode == mermaid.returncode == dot.returncode == 0
     wired = {s["name"]: s for s in json.loads(services.stdout)}
@@ -507,106 +415,29 @@ def test_services_and_graph_show_what_the_container_wires(
 # --------------------------------------------------------------------------- errors and logs
 
 
-@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
-def test_unexpected_error_shows_a_traceback_only_at_debug(extension_cli: ExtensionCli) -> None:
-    # A result that cannot be written (disk full) is no error the code expects.
-    with open("/dev/full", "w") as full:
-        default = extension_cli.run("health", stdout=full.fileno())
-        debug = extension_cli.run("health", stdout=full.fileno(), env={"LOG_LEVEL": "debug"})
-        describe = extension_cli.run("describe", stdout=full.fileno())
-
-    assert default.returncode == 1
-    assert only_line(default.stderr) == (
-        "error: unexpected OSError: [Errno 28] No space left on device "
-        "(set LOG_LEVEL=debug for the traceback)"
-    )
-    assert debug.returncode == 1
-    assert TRACEBACK in debug.stderr and "OSError" in debug.stderr
-    # Not Python's exit code 120 and "Exception ignored" from the flush at exit.
-    assert describe.returncode == 1
-    assert only_line(describe.stderr) == "error: cannot write the output: No space left on device"
-
-
 @pytest.mark.parametrize("level", [None, "info", "warning", "error", "debug"])
 def test_expected_errors_show_a_traceback_only_at_debug(
-    extension_cli: ExtensionCli, level: str | None
+    in_process_cli: InProcessCli, level: str | None
 ) -> None:
     env = {**BAD_PORT, **({"LOG_LEVEL": level} if level else {})}
 
-    result = extension_cli.run("health", env=env)
+    result = in_process_cli.run("health", env=env)
 
     assert result.returncode == 2
     assert "error: invalid setting GRUPONOS_INFRA_ORACLE_PORT" in result.stderr
     assert (TRACEBACK in result.stderr) is (level == "debug")
 
 
-def test_logs_go_to_stderr_as_json_with_meltano_log_json(extension_cli: ExtensionCli) -> None:
-    result = extension_cli.run(
-        "health",
-        "--format",
-        "json",
-        env={"LOG_LEVEL": "info", "MELTANO_LOG_JSON": "true"},
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert health_json(result.stdout)["status"] == "pass"  # stdout: the result only
-    events = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
-    assert "health_run_finished" in {e["event"] for e in events}
-    assert all(e["level"] in {"info", "warning", "error"} for e in events)
-
-
-def test_default_log_level_keeps_a_healthy_run_quiet(extension_cli: ExtensionCli) -> None:
-    result = extension_cli.run("health")
-
-    assert result.returncode == 0
-    assert result.stderr == ""
-
-
-def test_planted_secrets_never_reach_any_output_or_the_state_db(
-    extension_cli: ExtensionCli, closed_port: int, http_server: Any
-) -> None:
-    wms: HttpTestServer = http_server({"/": 200}, basic_auth=("wms", "another-password"))
-    env = oracle_env(
-        closed_port,
-        GRUPONOS_INFRA_WMS_BASE_URL=wms.url,
-        GRUPONOS_INFRA_WMS_USER="wms",
-        GRUPONOS_INFRA_WMS_PASSWORD=PLANTED,
-        GRUPONOS_INFRA_ALERT_WEBHOOK_URL=f"http://127.0.0.1:{closed_port}/hooks/{PLANTED}",
-    )
-    runs = [
-        extension_cli.run(*args, env={**env, **extra})
-        for args, extra in [
-            (("health",), {}),
-            (("health", "--format", "json"), {"LOG_LEVEL": "debug"}),
-            (("validate",), {"LOG_LEVEL": "debug", "MELTANO_LOG_JSON": "true"}),
-            (("config", "--format", "json"), {}),
-            (("services",), {}),
-            (("preflight", "--job", "leak"), {"LOG_LEVEL": "debug"}),
-            (("dispose", "--job", "leak"), {"LOG_LEVEL": "debug"}),
-            (("history", "--format", "json"), {}),
-        ]
-    ]
-
-    assert [r.returncode for r in runs] == [1, 1, 0, 0, 0, 1, 0, 0]
-    assert "credentials" in runs[0].stdout and "cannot reach Oracle" in runs[0].stdout
-    for result in runs:
-        assert PLANTED not in result.stdout + result.stderr, result.args
-    files = [p for p in extension_cli.root.rglob("*") if p.is_file()]
-    assert any(p.name == "state.db" for p in files)
-    for path in files:
-        assert PLANTED.encode() not in path.read_bytes(), path
-
-
 # --------------------------------------------------------------------------- run lifecycle
 
 
 def test_dispose_twice_is_fine_and_the_second_has_nothing_to_do(
-    extension_cli: ExtensionCli,
+    in_process_cli: InProcessCli,
 ) -> None:
-    nothing_yet = extension_cli.run("dispose")
-    preflight = extension_cli.run("preflight", "--job", "nightly", "--skip-health")
-    first = extension_cli.run("dispose", "--job", "nightly")
-    second = extension_cli.run("dispose", "--job", "nightly")
+    nothing_yet = in_process_cli.run("dispose")
+    preflight = in_process_cli.run("preflight", "--job", "nightly", "--skip-health")
+    first = in_process_cli.run("dispose", "--job", "nightly")
+    second = in_process_cli.run("dispose", "--job", "nightly")
 
     assert nothing_yet.returncode == 0
     assert only_line(nothing_yet.stdout) == "nothing to dispose for run manual:default"
@@ -618,14 +449,14 @@ def test_dispose_twice_is_fine_and_the_second_has_nothing_to_do(
 
 
 def test_dispose_with_oracle_configured_reports_no_pool_it_never_opened(
-    extension_cli: ExtensionCli, closed_port: int
+    in_process_cli: InProcessCli, closed_port: int
 ) -> None:
     # Each dispose is a new process: its Oracle manager never opened a pool,
     # so "closed connection_pool" would be a false report.
-    env = oracle_env(closed_port)
+    env = oracle_env(PLANTED, closed_port)
 
-    first = extension_cli.run("dispose", env=env)
-    second = extension_cli.run("dispose", env=env)
+    first = in_process_cli.run("dispose", env=env)
+    second = in_process_cli.run("dispose", env=env)
 
     for result in (first, second):
         assert result.returncode == 0, result.stderr
@@ -633,17 +464,17 @@ def test_dispose_with_oracle_configured_reports_no_pool_it_never_opened(
 
 
 def test_initialize_creates_the_state_dir_and_shows_each_jobs_change(
-    extension_cli: ExtensionCli,
+    in_process_cli: InProcessCli,
 ) -> None:
-    state_dir = extension_cli.state_dir
+    state_dir = in_process_cli.state_dir
     assert not state_dir.exists()
-    meltano_yml = extension_cli.root / "meltano.yml"
+    meltano_yml = in_process_cli.root / "meltano.yml"
     bare = "gruponos-infra:preflight tap-oracle-wms target-oracle gruponos-infra:dispose"
     assert meltano_yml.read_text(encoding="utf-8").count(bare) == 1
     text = meltano_yml.read_text(encoding="utf-8").replace(bare, "tap-oracle-wms target-oracle")
     meltano_yml.write_text(text, encoding="utf-8")
 
-    result = extension_cli.run("initialize")
+    result = in_process_cli.run("initialize")
 
     assert result.returncode == 0, result.stderr
     first, _, plan = result.stdout.partition("\n")
@@ -659,23 +490,23 @@ def test_initialize_creates_the_state_dir_and_shows_each_jobs_change(
     assert meltano_yml.read_text(encoding="utf-8") == text  # nothing written without --write
 
 
-def test_initialize_force_recreates_the_state_database(extension_cli: ExtensionCli) -> None:
-    assert extension_cli.run("preflight", "--job", "nightly", "--skip-health").returncode == 0
-    assert json.loads(extension_cli.run("history", "--format", "json").stdout)["locks"]
+def test_initialize_force_recreates_the_state_database(in_process_cli: InProcessCli) -> None:
+    assert in_process_cli.run("preflight", "--job", "nightly", "--skip-health").returncode == 0
+    assert json.loads(in_process_cli.run("history", "--format", "json").stdout)["locks"]
 
-    again = extension_cli.run("initialize")
-    kept = json.loads(extension_cli.run("history", "--format", "json").stdout)
-    forced = extension_cli.run("initialize", "--force")
-    fresh = json.loads(extension_cli.run("history", "--format", "json").stdout)
+    again = in_process_cli.run("initialize")
+    kept = json.loads(in_process_cli.run("history", "--format", "json").stdout)
+    forced = in_process_cli.run("initialize", "--force")
+    fresh = json.loads(in_process_cli.run("history", "--format", "json").stdout)
 
     assert again.returncode == 0 and forced.returncode == 0
     assert len(kept["runs"]) == 1 and kept["locks"]
     assert fresh == {"runs": [], "locks": [], "health": []}
 
 
-def test_invoke_runs_a_command_by_name(extension_cli: ExtensionCli) -> None:
-    invoked = extension_cli.run("invoke", "health", "--check", "disk", "--format", "json")
-    unknown = extension_cli.run("invoke", "nope")
+def test_invoke_runs_a_command_by_name(in_process_cli: InProcessCli) -> None:
+    invoked = in_process_cli.run("invoke", "health", "--check", "disk", "--format", "json")
+    unknown = in_process_cli.run("invoke", "nope")
 
     assert invoked.returncode == 0, invoked.stderr
     assert set(health_json(invoked.stdout)["checks"]) == {"disk:free_space"}
@@ -715,16 +546,242 @@ def test_every_command_of_the_bundled_meltano_yml_parses_and_names_real_jobs() -
 
 
 def test_cli_resolves_the_project_from_meltano_project_root_not_the_cwd(
-    extension_cli: ExtensionCli, tmp_path: Path
+    in_process_cli: InProcessCli, tmp_path: Path
 ) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "meltano.yml").write_text("jobs: [broken\n", encoding="utf-8")
 
-    validate = extension_cli.run("validate", cwd=elsewhere)
-    health = extension_cli.run("health", cwd=elsewhere)
+    validate = in_process_cli.run("validate", cwd=elsewhere)
+    health = in_process_cli.run("health", cwd=elsewhere)
 
     assert validate.returncode == 0, validate.stdout
     assert health.returncode == 0, health.stdout
-    assert extension_cli.state_dir.is_dir()
+    assert in_process_cli.state_dir.is_dir()
     assert sorted(p.name for p in elsewhere.iterdir()) == ["meltano.yml"]
+
+
+# --------------------------------------------------------------------------- hostile values
+
+
+@pytest.mark.parametrize("value", ["inf", "1e308", "nan", "-inf", "0", "3601", "1_0", "\u0661"])
+def test_health_timeout_must_be_finite_seconds_within_bounds(
+    in_process_cli: InProcessCli, value: str
+) -> None:
+    result = in_process_cli.run("health", "--timeout", value)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    line = only_line(result.stderr)
+    assert line.startswith("error: Invalid value for '--timeout': ")
+    assert line.endswith("; see 'gruponos_extension health --help'")
+    assert TRACEBACK not in result.stderr
+    assert not in_process_cli.state_dir.exists()  # refused before anything ran
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["history", "--limit", "99999999999999999999"],
+        ["history", "--limit", "0"],
+        ["history", "--limit", "\u0661\u0665"],
+        ["guard", "job", "--timeout", "1e308"],
+        ["guard", "job", "--retries", "99999999999999999999"],
+    ],
+)
+def test_out_of_range_numbers_are_one_line_naming_the_option(
+    in_process_cli: InProcessCli, args: list[str]
+) -> None:
+    result = in_process_cli.run(*args)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    line = only_line(result.stderr)
+    assert line.startswith(f"error: Invalid value for '{args[-2]}': ")
+    assert TRACEBACK not in result.stderr
+
+
+LONG_JOB = "j" * 300
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["preflight", "--job", ""], "'--job'"),
+        (["guard", ""], "'JOB'"),
+        (["preflight", "--job", LONG_JOB], "'--job'"),
+        (["guard", LONG_JOB], "'JOB'"),
+        (["dispose", "--job", LONG_JOB], "'--job'"),
+        (["history", "--job", LONG_JOB], "'--job'"),
+        (["preflight", "--job", "bad\nname"], "'--job'"),
+        (["invoke", "guard", ""], "'JOB'"),
+    ],
+)
+def test_a_job_name_that_can_never_be_one_is_refused_naming_the_option(
+    in_process_cli: InProcessCli, args: list[str], named: str
+) -> None:
+    result = in_process_cli.run(*args)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    line = only_line(result.stderr)
+    assert line.startswith(f"error: Invalid value for {named}: the job name ")
+    assert TRACEBACK not in result.stderr and "File name too long" not in result.stderr
+    assert not in_process_cli.state_dir.exists()  # no lock, no workspace, no file
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("GRUPONOS_INFRA_ORACLE_PORT", "\u0661\u0665\u0662\u0661"),  # Arabic-Indic 1521
+        ("GRUPONOS_INFRA_ORACLE_PORT", "1_521"),
+        ("GRUPONOS_INFRA_ALERT_SMTP_PORT", "5_87"),
+        ("GRUPONOS_INFRA_HEALTH_DEADLINE", "1e400"),
+        ("GRUPONOS_INFRA_ALERT_EMAIL_TO", "[" * 100_000),
+    ],
+)
+def test_hostile_setting_values_are_one_line_naming_the_variable(
+    in_process_cli: InProcessCli, variable: str, value: str
+) -> None:
+    result = in_process_cli.run("health", env={variable: value})
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    line = only_line(result.stderr)
+    assert line.startswith(f"error: invalid setting {variable}: must be ")
+    assert len(line) < 300 and TRACEBACK not in result.stderr
+
+
+def test_usage_errors_are_one_line_with_where_to_find_help(in_process_cli: InProcessCli) -> None:
+    unknown_option = in_process_cli.run("health", "--bogus")
+    unknown_command = in_process_cli.run("bogus")
+    bad_choice = in_process_cli.run("health", "--format", "xml")
+
+    for result in (unknown_option, unknown_command, bad_choice):
+        assert result.returncode == 2
+        assert result.stdout == ""
+        assert only_line(result.stderr).startswith("error: ")
+    assert only_line(unknown_option.stderr) == (
+        "error: No such option '--bogus'; see 'gruponos_extension health --help'"
+    )
+    assert "'bogus'" in unknown_command.stderr
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def test_health_config_and_validate_show_the_profile_and_why(
+    in_process_cli: InProcessCli,
+) -> None:
+    env = {"MELTANO_ENVIRONMENT": "staging"}
+    expected = "profile: production (staging, from Meltano environment 'staging')"
+    profile = {
+        "name": "production",
+        "environment": "staging",
+        "source": "env:MELTANO_ENVIRONMENT",
+        "meltano_environment": "staging",
+    }
+
+    texts = {c: in_process_cli.run(c, env=env) for c in ("health", "config", "validate")}
+    documents = {
+        c: json.loads(in_process_cli.run(c, "--format", "json", env=env).stdout)
+        for c in ("health", "config", "validate")
+    }
+
+    for command, result in texts.items():
+        assert result.returncode == 0, (command, result.stdout + result.stderr)
+        assert result.stdout.splitlines()[0] == expected, command
+        assert documents[command]["profile"] == profile, command
+
+
+@pytest.mark.parametrize("meltano_environment", ["test", "testing"])
+def test_a_meltano_environment_named_test_keeps_locks_alerts_and_oracle(
+    in_process_cli: InProcessCli, closed_port: int, meltano_environment: str
+) -> None:
+    env = {"MELTANO_ENVIRONMENT": meltano_environment, **oracle_env(PLANTED, closed_port)}
+
+    health = in_process_cli.run("health", "--check", "oracle", env=env)
+    preflight = in_process_cli.run("preflight", "--job", "nightly", "--skip-health", env=env)
+    history = in_process_cli.run("history", "--format", "json", env=env)
+
+    assert health.stdout.splitlines()[0] == (
+        f"profile: development (from Meltano environment {meltano_environment!r})"
+    )
+    assert re.search(r"^FAIL\s+oracle:connection .*cannot reach Oracle", health.stdout, re.M)
+    assert preflight.returncode == 0, preflight.stderr
+    # The lock is in the project's state database, where the next run sees it.
+    (lock,) = json.loads(history.stdout)["locks"]
+    assert lock["job"] == "nightly"
+    assert (in_process_cli.state_dir / "state.db").is_file()
+
+
+def test_only_the_explicit_setting_selects_the_test_profile(in_process_cli: InProcessCli) -> None:
+    result = in_process_cli.run(
+        "config", env={"GRUPONOS_INFRA_ENVIRONMENT": "test", "MELTANO_ENVIRONMENT": "prod"}
+    )
+
+    assert result.stdout.splitlines()[0] == "profile: test (from GRUPONOS_INFRA_ENVIRONMENT)"
+
+
+# --------------------------------------------------------------------------- report files
+
+
+def test_a_report_file_that_is_a_fifo_is_refused_before_the_checks_run(
+    in_process_cli: InProcessCli, tmp_path: Path
+) -> None:
+    import os
+    import stat
+
+    fifo = tmp_path / "health.json"
+    os.mkfifo(fifo)
+
+    result = in_process_cli.run("health", "--json-file", str(fifo))
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert only_line(result.stderr) == (
+        f"error: --json-file {fifo} is a FIFO (named pipe); a report replaces only a regular "
+        "file: give the path of a file (it need not exist yet)"
+    )
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    history = json.loads(in_process_cli.run("history", "--format", "json").stdout)
+    assert history["health"] == []  # no check ran
+
+
+def test_metrics_dir_reports_are_refused_over_a_device_naming_the_setting(
+    in_process_cli: InProcessCli, tmp_path: Path
+) -> None:
+    import os
+    import stat
+
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    node = metrics / "gruponos_health.prom"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a /dev/null
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+
+    result = in_process_cli.run("health", env={"GRUPONOS_INFRA_METRICS_DIR": str(metrics)})
+
+    assert result.returncode == 2
+    line = only_line(result.stderr)
+    assert line.startswith(
+        f"error: metrics_dir (GRUPONOS_INFRA_METRICS_DIR) {node} is a character device"
+    )
+    assert stat.S_ISCHR(os.lstat(node).st_mode)
+
+
+def test_health_reports_follow_a_symlink_into_its_directory(
+    in_process_cli: InProcessCli, tmp_path: Path
+) -> None:
+    real = tmp_path / "store" / "health.json"
+    real.parent.mkdir()
+    real.write_text("{}")
+    link = tmp_path / "health.json"
+    link.symlink_to(real)
+
+    result = in_process_cli.run("health", "--json-file", str(link))
+
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink()
+    assert json.loads(real.read_text())["status"] == "pass"

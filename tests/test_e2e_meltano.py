@@ -148,7 +148,11 @@ def test_invoke_validate_passes_and_meltano_test_runs_it(session: Session) -> No
     tested = session.meltano("test", "gruponos-infra")
 
     assert validate.returncode == 0, validate.stdout + validate.stderr
-    assert validate.stdout.strip() == "validation passed: 0 error(s), 0 warning(s)"
+    assert validate.stdout.splitlines() == [
+        # the bundled dev environment sets the plugin's `environment: development`
+        "profile: development (from GRUPONOS_INFRA_ENVIRONMENT)",
+        "validation passed: 0 error(s), 0 warning(s)",
+    ]
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 

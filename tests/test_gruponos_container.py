@@ -172,3 +172,87 @@ def test_services_and_graph_name_the_profile_services(tmp_path: Path) -> None:
     assert '"oracle_manager" -> "connection_pool";' in dot
     assert '"connection_pool" -> "breakers";' in dot
     assert '"orchestrator" -> "alert_manager";' in dot
+
+
+@pytest.mark.parametrize("meltano_environment", ["test", "testing", "TEST"])
+def test_a_meltano_environment_named_test_gets_real_services_not_the_test_profile(
+    tmp_path: Path, closed_port: Any, meltano_environment: str
+) -> None:
+    # Real staging setups are often called "test": that name must not turn off
+    # locks and alerts or hide a configured Oracle.
+    env = {
+        "MELTANO_PROJECT_ROOT": str(tmp_path),
+        "MELTANO_ENVIRONMENT": meltano_environment,
+        "GRUPONOS_INFRA_ORACLE_HOST": "127.0.0.1",
+        "GRUPONOS_INFRA_ORACLE_PORT": str(closed_port),
+        "GRUPONOS_INFRA_ORACLE_SERVICE_NAME": "WMSPDB",
+        "GRUPONOS_INFRA_ORACLE_USER": "etl",
+        "GRUPONOS_INFRA_ORACLE_PASSWORD": SECRET,
+        "GRUPONOS_INFRA_ORACLE_CONNECT_TIMEOUT": "2",
+    }
+    container = GruponosMeltanoContainer(GruponosMeltanoSettings.from_env(env))
+
+    assert container.configure_for_environment() == "development"
+
+    assert container.profile_choice is not None
+    assert container.profile_choice.describe() == (
+        f"development (from Meltano environment {meltano_environment!r})"
+    )
+    assert isinstance(container.resolve("oracle_manager"), OracleConnectionManager)
+    channels = container.resolve("alert_manager").channels
+    assert not any(isinstance(channel, RecordingChannel) for channel in channels)
+    store = container.resolve("state_store")
+    assert Path(store.path).parent == tmp_path / ".meltano" / "gruponos-infra"  # shared by runs
+    oracle = {r.name: r for r in container.health_runner().run(names=["oracle"]).results}
+    assert oracle["oracle:connection"].status is Status.FAIL  # checked, not "not configured"
+    container.dispose()
+
+
+def test_only_the_explicit_setting_or_configure_for_testing_selects_the_test_profile(
+    tmp_path: Path,
+) -> None:
+    explicit = GruponosMeltanoContainer(
+        GruponosMeltanoSettings.from_env(
+            {"MELTANO_PROJECT_ROOT": str(tmp_path), "GRUPONOS_INFRA_ENVIRONMENT": "test"}
+        )
+    )
+    assert explicit.configure_for_environment() == "test"
+    assert explicit.profile_choice is not None
+    assert explicit.profile_choice.describe() == "test (from GRUPONOS_INFRA_ENVIRONMENT)"
+    explicit.dispose()
+
+    in_code = GruponosMeltanoContainer(settings(tmp_path))
+    in_code.configure_for_testing()
+    assert in_code.profile == "test"
+    assert in_code.profile_choice is not None
+    assert in_code.profile_choice.describe() == (
+        "test (development, chosen by configure_for_testing())"
+    )
+    in_code.dispose()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {},
+            "development (default: no Meltano environment)",
+        ),
+        (
+            {"MELTANO_ENVIRONMENT": "stage"},
+            "production (staging, from Meltano environment 'stage')",
+        ),
+        ({"MELTANO_ENVIRONMENT": "prod"}, "production (from Meltano environment 'prod')"),
+        ({"MELTANO_ENVIRONMENT": "qa"}, "development (from Meltano environment 'qa')"),
+    ],
+)
+def test_profile_choice_says_which_profile_and_why(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    settings = GruponosMeltanoSettings.from_env({"MELTANO_PROJECT_ROOT": str(tmp_path), **env})
+    container = GruponosMeltanoContainer(settings)
+    container.configure_for_environment()
+    assert container.profile_choice is not None
+    assert container.profile_choice.describe() == expected
+    assert container.profile_choice.to_dict()["name"] == container.profile
+    container.dispose()

@@ -303,3 +303,91 @@ def test_reader_process_never_sees_a_half_written_textfile(tmp_path: Path) -> No
 
     assert outcome["bad_count"] == 0, outcome["bad"]
     assert outcome["reads"] > 10  # the reader really ran alongside the writer
+
+
+# --------------------------------------------------------------------------- what a report replaces
+
+
+def test_a_symlink_is_followed_and_its_file_replaced_in_its_own_directory(tmp_path: Path) -> None:
+    collector, store = tmp_path / "collector", tmp_path / "store"
+    collector.mkdir()
+    store.mkdir()
+    real = store / "job.prom"
+    real.write_text("old\n")
+    link = collector / "job.prom"
+    link.symlink_to(real)
+
+    written = write_prometheus_textfile(link, None, job="j", exit_code=0)
+
+    assert written == real
+    assert link.is_symlink() and os.readlink(link) == str(real)  # still a link
+    assert "gruponos_job_last_run_exit_code" in real.read_text()
+    assert sorted(os.listdir(collector)) == ["job.prom"]  # no temporary left anywhere
+    assert sorted(os.listdir(store)) == ["job.prom"]
+
+
+def test_a_dangling_symlink_gets_the_file_it_names(tmp_path: Path) -> None:
+    link = tmp_path / "health.json"
+    link.symlink_to(tmp_path / "data" / "health.json")
+
+    write_json_atomic(link, {"status": "pass"})
+
+    assert link.is_symlink()
+    assert json.loads((tmp_path / "data" / "health.json").read_text()) == {"status": "pass"}
+
+
+def _fifo(tmp_path: Path) -> Path:
+    fifo = tmp_path / "report.json"
+    os.mkfifo(fifo)
+    return fifo
+
+
+def test_a_fifo_is_refused_with_exit_2_and_left_alone(tmp_path: Path) -> None:
+    from gruponos_ext.metrics import ReportFileRefusedError
+
+    fifo = _fifo(tmp_path)
+
+    with pytest.raises(ReportFileRefusedError) as info:
+        write_json_atomic(fifo, {"status": "pass"}, source="--json-file")
+
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert info.value.exit_code == 2 and info.value.code == "REPORT_FILE_REFUSED"
+    assert str(info.value).startswith(f"--json-file {fifo} is a FIFO (named pipe); ")
+    assert os.listdir(tmp_path) == ["report.json"]
+
+
+def test_a_device_node_is_refused_and_never_replaced(tmp_path: Path) -> None:
+    from gruponos_ext.metrics import ReportFileRefusedError
+
+    node = tmp_path / "null"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    link = tmp_path / "via-link.prom"
+    link.symlink_to(node)
+
+    for target in (node, link):
+        with pytest.raises(ReportFileRefusedError, match="is a character device"):
+            write_prometheus_textfile(target, None, job="j", exit_code=0, source="--prom-file")
+
+    assert stat.S_ISCHR(os.lstat(node).st_mode)
+    assert link.is_symlink()
+
+
+@pytest.mark.parametrize("kind", ["directory", "link loop"])
+def test_a_directory_or_a_link_loop_is_refused(tmp_path: Path, kind: str) -> None:
+    from gruponos_ext.metrics import ReportFileRefusedError
+
+    target = tmp_path / "report.json"
+    if kind == "directory":
+        target.mkdir()
+    else:
+        (tmp_path / "other").symlink_to(target)
+        target.symlink_to(tmp_path / "other")
+
+    with pytest.raises(ReportFileRefusedError) as info:
+        write_json_atomic(target, {"a": 1})
+
+    assert info.value.exit_code == 2
+    assert ("a directory" if kind == "directory" else "a symbolic link loop") in str(info.value)

@@ -1,9 +1,13 @@
-"""The ``gruponos_extension`` command line: a thin click layer over ``app``.
+"""The ``gruponos_extension`` command line, and nothing else.
 
-Every command imports what it needs inside its body, so ``describe`` (and
-``--help``) load nothing but click. Exit codes: 0 pass (warnings allowed),
-1 a check failed / validation found errors / the guarded run failed,
-2 bad usage or bad settings.
+Each command is its options, its help, and one call of its handler in
+:mod:`gruponos_ext.extension.commands`, imported inside the command so that
+``describe`` and ``--help`` load nothing but click. A handler returns the
+exit status; errors carry theirs (see :mod:`gruponos_ext.extension.runtime`).
+
+Exit codes: 0 pass (warnings allowed), 1 a check failed / validation found
+errors / the guarded run failed (guard exits with the run's own code), 2 bad
+usage or bad settings.
 """
 
 from __future__ import annotations
@@ -12,11 +16,22 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
 
 import click
 
-from gruponos_ext.extension.output import ExitCode
+from gruponos_ext.extension.params import (
+    JOB,
+    MAX_CHECK_TIMEOUT,
+    MAX_HISTORY,
+    MAX_RUN_TIMEOUT,
+    Count,
+    Seconds,
+    format_option,
+    report_file_options,
+)
+from gruponos_ext.extension.runtime import AppCommand, ExtensionGroup
+
+__all__ = ["cli", "main"]
 
 EXIT_CODES_HELP = """
 \b
@@ -27,53 +42,9 @@ Exit codes:
 """
 
 
-def _run(command: Callable[..., int], **kwargs: Any) -> None:
-    """Run an app command; turn expected errors into one line and an exit code."""
-    from gruponos_ext.extension.app import run_safely
-
-    sys.exit(run_safely(command, **kwargs))
-
-
-def _format_option(*choices: str, help: str | None = None) -> Callable[[Any], Any]:
-    """``--format``, the first choice being the default."""
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(list(choices)),
-        default=choices[0],
-        show_default=True,
-        help=help,
-    )
-
-
-def _report_file_options(what: str) -> Callable[[Any], Any]:
-    """``--json-file`` and ``--prom-file``: where to also write ``what`` (default: metrics_dir)."""
-
-    def decorate(command: Any) -> Any:
-        command = click.option(
-            "--prom-file",
-            type=click.Path(dir_okay=False),
-            default=None,
-            help=f"Also write {what} as a Prometheus textfile-collector file (atomically).",
-        )(command)
-        return click.option(
-            "--json-file",
-            type=click.Path(dir_okay=False),
-            default=None,
-            help=f"Also write {what} as JSON to this file (atomically).",
-        )(command)
-
-    return decorate
-
-
-def _app() -> Any:
-    from gruponos_ext.extension import app
-
-    return app
-
-
 @click.group(
     name="gruponos_extension",
+    cls=ExtensionGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_CODES_HELP,
 )
@@ -87,8 +58,13 @@ def cli() -> None:
     """
 
 
+def app_command() -> Callable[[Callable[..., int]], click.Command]:
+    """Decorator: a command of :func:`cli` doing the extension's work (an :class:`AppCommand`)."""
+    return cli.command(cls=AppCommand, epilog=EXIT_CODES_HELP)
+
+
 @cli.command(epilog=EXIT_CODES_HELP)
-@_format_option("text", "json", "yaml")
+@format_option("text", "json", "yaml")
 def describe(output_format: str) -> None:
     """Describe the extension's commands (Meltano EDK convention)."""
     from gruponos_ext.extension.describe import render
@@ -96,34 +72,38 @@ def describe(output_format: str) -> None:
     click.echo(render(output_format))
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@app_command()
 @click.option("--force", is_flag=True, help="Recreate the state directory files.")
 @click.option(
     "--write",
     is_flag=True,
     help="Apply the shown changes to meltano.yml (and included files), then validate.",
 )
-def initialize(force: bool, write: bool) -> None:
+def initialize(force: bool, write: bool) -> int:
     """Prepare the state directory and show, per job, the run blocks to add.
 
     With --write the change is applied (comments and formatting kept; a
     second --write changes nothing) and the project is validated.
     """
-    _run(_app().initialize, force=force, write=write)
+    from gruponos_ext.extension.commands.runs import initialize
+
+    return initialize(force=force, write=write)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@app_command()
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
-@_format_option("text", "json")
-def validate(strict: bool, output_format: str) -> None:
+@format_option("text", "json")
+def validate(strict: bool, output_format: str) -> int:
     """Check settings, container wiring and meltano.yml without touching any system.
 
     Opens no network connection and needs no secrets: safe as a CI step.
     """
-    _run(_app().validate, strict=strict, output_format=output_format)
+    from gruponos_ext.extension.commands.validate import validate
+
+    return validate(strict=strict, output_format=output_format)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@app_command()
 @click.option(
     "--check",
     "checks",
@@ -138,16 +118,17 @@ def validate(strict: bool, output_format: str) -> None:
     metavar="TAG",
     help="Run only checks with this tag (e.g. 'critical'); repeatable.",
 )
-@_format_option("text", "json", help="text for people, IETF health+json for machines.")
+@format_option("text", "json", help="text for people, IETF health+json for machines.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=Seconds(0.1, MAX_CHECK_TIMEOUT),
     default=None,
-    help="Upper bound in seconds for every check (default: health_check_timeout, "
+    metavar="SECONDS",
+    help="Upper bound for every check, 0.1 to 3600 (default: health_check_timeout, "
     "and the Oracle/WMS checks' own connect/request timeouts).",
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
-@_report_file_options("the health report")
+@report_file_options("the health report")
 def health(
     checks: tuple[str, ...],
     tags: tuple[str, ...],
@@ -156,10 +137,11 @@ def health(
     strict: bool,
     json_file: str | None,
     prom_file: str | None,
-) -> None:
+) -> int:
     """Run health checks (in parallel, each bounded by its timeout)."""
-    _run(
-        _app().health,
+    from gruponos_ext.extension.commands.health import health
+
+    return health(
         checks=checks,
         tags=tags,
         output_format=output_format,
@@ -170,26 +152,30 @@ def health(
     )
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@app_command()
 @click.option(
     "--job",
+    type=JOB,
     default=None,
     help="The job (lock) name this run belongs to; runs of one job never overlap. "
     "Default: the job of the `meltano run` this block belongs to.",
 )
 @click.option("--skip-health", is_flag=True, help="Do not run the critical health checks.")
-def preflight(job: str | None, skip_health: bool) -> None:
+def preflight(job: str | None, skip_health: bool) -> int:
     """Before a tap: validate settings, run critical checks, take the job's run lock.
 
     Use as the first block of a `meltano run` job; pair it with `dispose` as
     the last block. On failure it alerts and exits 1, so the tap never starts.
     """
-    _run(_app().preflight, job=job, skip_health=skip_health)
+    from gruponos_ext.extension.commands.runs import preflight
+
+    return preflight(job=job, skip_health=skip_health)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@app_command()
 @click.option(
     "--job",
+    type=JOB,
     default=None,
     help="The job whose run to close (default: the job of the `meltano run` this block "
     "belongs to).",
@@ -200,79 +186,87 @@ def preflight(job: str | None, skip_health: bool) -> None:
     default=None,
     help="The run context to close (default: MELTANO_PARENT_CONTEXT_UUID).",
 )
-def dispose(job: str | None, context_id: str | None) -> None:
+def dispose(job: str | None, context_id: str | None) -> int:
     """After a target: release the run's lock, workspace and connections.
 
     Idempotent: exits 0 and says so when there is nothing to dispose.
     """
-    _run(_app().dispose, job=job, context_id=context_id)
+    from gruponos_ext.extension.commands.runs import dispose
+
+    return dispose(job=job, context_id=context_id)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
-@click.argument("job")
+@app_command()
+@click.argument("job", type=JOB)
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=Seconds(0, MAX_RUN_TIMEOUT),
     default=None,
-    help="Stop the run after this many seconds (default: run_timeout; 0 = none).",
+    metavar="SECONDS",
+    help="Stop the run after this long, up to 30 days (default: run_timeout; 0 = none).",
 )
 @click.option(
     "--retries",
-    type=click.IntRange(min=0),
+    type=Count(0, 1000),
     default=None,
     help="Retry a failed run this many times (default: run_retries).",
 )
-@_report_file_options("the run outcome")
+@report_file_options("the run outcome")
 def guard(
     job: str,
     timeout: float | None,
     retries: int | None,
     json_file: str | None,
     prom_file: str | None,
-) -> None:
+) -> int:
     """Run `meltano run JOB` between preflight and a dispose that always runs.
 
     Dispose runs on success, failure, SIGTERM or SIGINT (forwarded to the run).
     Exits with the run's exit code.
     """
-    _run(
-        _app().guard,
-        job=job,
-        timeout=timeout,
-        retries=retries,
-        json_file=json_file,
-        prom_file=prom_file,
+    from gruponos_ext.extension.commands.runs import guard
+
+    return guard(
+        job=job, timeout=timeout, retries=retries, json_file=json_file, prom_file=prom_file
     )
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
-@click.option("--job", default=None, help="Only this job's runs.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
-@_format_option("text", "json")
-def history(job: str | None, limit: int, output_format: str) -> None:
+@app_command()
+@click.option("--job", type=JOB, default=None, help="Only this job's runs.")
+@click.option("--limit", type=Count(1, MAX_HISTORY), default=20, show_default=True)
+@format_option("text", "json")
+def history(job: str | None, limit: int, output_format: str) -> int:
     """Show recent runs, locks and health results."""
-    _run(_app().history, job=job, limit=limit, output_format=output_format)
+    from gruponos_ext.extension.commands.history import history
+
+    return history(job=job, limit=limit, output_format=output_format)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
-@_format_option("text", "json")
-def services(output_format: str) -> None:
+@app_command()
+@format_option("text", "json")
+def services(output_format: str) -> int:
     """List the services the container wires: name, lifetime, state."""
-    _run(_app().services, output_format=output_format)
+    from gruponos_ext.extension.commands.introspect import services
+
+    return services(output_format=output_format)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
-@_format_option("mermaid", "dot")
-def graph(output_format: str) -> None:
+@app_command()
+@format_option("mermaid", "dot")
+def graph(output_format: str) -> int:
     """Print the service dependency graph (Mermaid or Graphviz DOT)."""
-    _run(_app().graph, output_format=output_format)
+    from gruponos_ext.extension.commands.introspect import graph
+
+    return graph(output_format=output_format)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
-@_format_option("text", "json")
-def config(output_format: str) -> None:
-    """Show the effective settings and where each came from (secrets masked)."""
-    _run(_app().config, output_format=output_format)
+@app_command()
+@format_option("text", "json")
+def config(output_format: str) -> int:
+    """Show the profile, the effective settings and where each came from (secrets masked)."""
+    from gruponos_ext.extension.commands.introspect import config
+
+    return config(output_format=output_format)
 
 
 @cli.command(
@@ -281,19 +275,22 @@ def config(output_format: str) -> None:
 )
 @click.argument("command_name")
 @click.argument("command_args", nargs=-1, type=click.UNPROCESSED)
-def invoke(command_name: str, command_args: tuple[str, ...]) -> None:
+@click.pass_context
+def invoke(ctx: click.Context, command_name: str, command_args: tuple[str, ...]) -> None:
     """Run another command by name (EDK convention), e.g. `invoke health --tag critical`."""
-    command = cli.get_command(click.get_current_context(), command_name)
-    if command is None:
+    target = cli.get_command(ctx, command_name)
+    if target is None or target is invoke:
         raise click.UsageError(
-            f"unknown command {command_name!r}; choose from: {', '.join(sorted(cli.commands))}"
+            f"unknown command {command_name!r}; choose from: {', '.join(sorted(cli.commands))}",
+            ctx,
         )
-    command.main(list(command_args), prog_name=f"gruponos_extension {command_name}")
+    with target.make_context(command_name, list(command_args), parent=ctx.parent) as sub:
+        target.invoke(sub)
 
 
 def main() -> None:
     """Console-script entry point."""
-    code: int | str | None = ExitCode.OK
+    code: int | str | None = 0
     try:
         cli(prog_name="gruponos_extension")
     except SystemExit as exc:
@@ -303,7 +300,7 @@ def main() -> None:
         # (a full disk, a vanished terminal) is one line and exit 1.
         code = _output_failed(exc)
     if not _stdout_flushed():
-        code = code or ExitCode.FAILED  # the result is lost: never report success
+        code = code or 1  # the result is lost: never report success
     sys.exit(code)
 
 
@@ -316,7 +313,7 @@ def _output_failed(exc: OSError) -> int:
         traceback.print_exc(file=sys.stderr)
     reason = exc.strerror or type(exc).__name__
     click.echo(f"error: cannot write the output: {reason}", err=True)
-    return ExitCode.FAILED
+    return 1
 
 
 def _stdout_flushed() -> bool:

@@ -25,7 +25,9 @@ def configure_logging() -> None:
     """Set the level; structlog itself is configured only when first needed.
 
     Most runs log nothing at the default ``warning`` level, so they never
-    import structlog (see :mod:`gruponos_ext.core.logging`).
+    import structlog (see :mod:`gruponos_ext.core.logging`). Where structlog
+    is loaded already (a host process running commands in-process), it is
+    configured now, so this command's level and format apply to every event.
     """
     from gruponos_ext.core import logging as lazy
 
@@ -34,7 +36,10 @@ def configure_logging() -> None:
     if not isinstance(level, int):
         level = logging.WARNING
     lazy.set_threshold(level)
-    lazy.on_first_use(lambda: _configure_structlog(level))
+    if "structlog" in sys.modules:
+        _configure_structlog(level)
+    else:
+        lazy.on_first_use(lambda: _configure_structlog(level))
 
 
 def _configure_structlog(level: int) -> None:
@@ -55,7 +60,8 @@ def _configure_structlog(level: int) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(level),
         # Resolve sys.stderr at each write: it may be wrapped by the secret scrubber.
         logger_factory=structlog.PrintLoggerFactory(file=_StderrProxy()),  # type: ignore[arg-type]
-        cache_logger_on_first_use=True,
+        # Not cached: a logger bound under an earlier configuration keeps no stale level.
+        cache_logger_on_first_use=False,
     )
 
 

@@ -6,6 +6,13 @@ subclass adds what the seed README promises: environment profiles
 :class:`~gruponos_ext.config.GruponosMeltanoSettings`, ``configure_for_testing``
 for real but test-safe services, and the health checks the services carry.
 
+The profile follows the settings' ``environment``: production and staging get
+production services, development development services. The test-safe
+profile is only ever chosen on purpose: by ``configure_for_testing()`` or the
+explicit setting ``environment: test``, never by a Meltano environment's name
+(see :mod:`gruponos_ext.config.sources`). :class:`ProfileChoice` says which
+profile is active and why, for ``health``, ``config`` and ``validate``.
+
 Service names (stable, used by ``services``, ``graph`` and user code):
 ``settings``, ``breakers``, ``connection_pool``/``oracle_manager`` (only when
 Oracle is configured), ``wms_client`` (only when the WMS API is configured),
@@ -21,7 +28,7 @@ import dataclasses
 import functools
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from gruponos_ext.core.container import Container
 from gruponos_ext.infrastructure import factories as f
@@ -31,7 +38,7 @@ if TYPE_CHECKING:
     from gruponos_ext.health.model import HealthCheck
     from gruponos_ext.health.runner import HealthCheckRunner
 
-__all__ = ["GruponosMeltanoContainer", "Profile"]
+__all__ = ["GruponosMeltanoContainer", "Profile", "ProfileChoice"]
 
 Profile = Literal["production", "development", "test"]
 
@@ -42,6 +49,55 @@ _PROFILE_BY_ENVIRONMENT: dict[str, Profile] = {
     "development": "development",
     "test": "test",
 }
+
+
+class ProfileChoice(NamedTuple):
+    """The active service profile (``name``) and why it is the one (immutable).
+
+    ``source`` is where the settings' ``environment`` came from (as in
+    ``describe_sources()``), or the method that chose the profile in code.
+
+    >>> ProfileChoice("development", "development", "env:MELTANO_ENVIRONMENT", "testing").describe()
+    "development (from Meltano environment 'testing')"
+    >>> ProfileChoice("production", "staging", "env:GRUPONOS_INFRA_ENVIRONMENT").describe()
+    'production (staging, from GRUPONOS_INFRA_ENVIRONMENT)'
+    """
+
+    name: Profile
+    environment: str
+    source: str
+    meltano_environment: str | None = None
+
+    @classmethod
+    def of(cls, settings: GruponosMeltanoSettings) -> ProfileChoice:
+        """The profile ``settings`` call for."""
+        return cls(
+            _PROFILE_BY_ENVIRONMENT[settings.environment],
+            settings.environment,
+            settings.describe_sources()["environment"],
+            settings.meltano_environment,
+        )
+
+    def describe(self) -> str:
+        """One phrase: the profile, then where it comes from."""
+        if self.source == "env:MELTANO_ENVIRONMENT":
+            why = f"from Meltano environment {self.meltano_environment!r}"
+        elif self.source.startswith("env:"):
+            why = f"from {self.source.removeprefix('env:')}"
+        elif self.source == "default":
+            why = "default: no Meltano environment"
+        elif self.source == "argument":
+            why = "from the settings given"
+        else:
+            why = f"chosen by {self.source}"
+        if self.environment != self.name:
+            why = f"{self.environment}, {why}"
+        return f"{self.name} ({why})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON reports: the fields by name."""
+        return dict(self._asdict())
+
 
 HealthRunnerFactory = Callable[..., "HealthCheckRunner"]
 
@@ -61,6 +117,8 @@ class GruponosMeltanoContainer(Container):
         super().__init__()
         self._settings = settings
         self.profile: Profile | None = None
+        self.profile_choice: ProfileChoice | None = None
+        """Which profile is registered and why (None before one is)."""
 
     @property
     def settings(self) -> GruponosMeltanoSettings:
@@ -73,18 +131,26 @@ class GruponosMeltanoContainer(Container):
 
     # -- profiles --------------------------------------------------------------
     def configure_for_environment(self) -> Profile:
-        """Register the service set that the settings' ``environment`` calls for."""
-        profile = _PROFILE_BY_ENVIRONMENT[self.settings.environment]
+        """Register the service set that the settings' ``environment`` calls for.
+
+        A Meltano environment's name alone never selects the test profile:
+        the settings map every name but prod/production/staging/stage to
+        development.
+        """
+        choice = ProfileChoice.of(self.settings)
         {
             "production": self.register_production_services,
             "development": self.register_development_services,
             "test": self.register_test_services,
-        }[profile]()
-        return profile
+        }[choice.name]()
+        self.profile_choice = choice
+        return choice.name
 
     def _register_common(self, profile: Profile) -> GruponosMeltanoSettings:
         settings = self.settings
         self.profile = profile
+        chosen_by = f"register_{profile}_services()"
+        self.profile_choice = ProfileChoice(profile, settings.environment, chosen_by)
         self.register_instance("settings", settings, description="GRUPONOS_INFRA_* settings")
         self.register_singleton("breakers", f.create_breakers, description="circuit breakers")
         self.register_instance(
@@ -221,6 +287,9 @@ class GruponosMeltanoContainer(Container):
     def configure_for_testing(self) -> None:
         """The seed's integration-testing set: :meth:`register_test_services`."""
         self.register_test_services()
+        self.profile_choice = ProfileChoice(
+            "test", self.settings.environment, "configure_for_testing()"
+        )
 
     # -- health ----------------------------------------------------------------
     def health_checks(self) -> list[HealthCheck]:

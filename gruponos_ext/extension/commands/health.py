@@ -1,0 +1,95 @@
+"""``health``: run the checks, print the report, record it, write the report files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from gruponos_ext.extension.commands.report_files import report_files
+from gruponos_ext.extension.commands.session import (
+    active_profile,
+    booted,
+    emit_json,
+    profile_line,
+)
+from gruponos_ext.extension.output import ExitCode
+
+if TYPE_CHECKING:
+    from gruponos_ext.health.model import HealthReport
+    from gruponos_ext.infrastructure.di_container import GruponosMeltanoContainer
+
+__all__ = ["health", "run_health"]
+
+
+def run_health(
+    container: GruponosMeltanoContainer,
+    *,
+    checks: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    timeout: float | None = None,
+) -> HealthReport:
+    """Run the selected checks; ``timeout`` (``--timeout``) bounds every one of them.
+
+    Checks that carry their own timeout (Oracle, WMS: derived from their
+    connect/request timeouts) keep it when it is shorter; an explicit
+    ``--timeout`` is the user's upper bound for all of them.
+    """
+    settings = container.settings
+    runner = container.health_runner(
+        default_timeout=timeout or settings.health_check_timeout,
+        deadline=max(settings.health_deadline, timeout or 0),
+        max_check_timeout=timeout,
+    )
+    return runner.run(names=list(checks) or None, tags=list(tags) or None)
+
+
+def health(
+    *,
+    checks: Sequence[str],
+    tags: Sequence[str],
+    output_format: str,
+    timeout: float | None,
+    strict: bool,
+    json_file: str | None,
+    prom_file: str | None,
+) -> int:
+    """Run the checks and print the report; 1 when one failed (or warned, with ``strict``)."""
+    from gruponos_ext.health.model import Status
+    from gruponos_ext.health.report import render_text, to_ietf_json
+
+    with booted() as container:
+        json_report, prom_report = report_files(
+            container.settings, json_file=json_file, prom_file=prom_file, stem="gruponos_health"
+        )
+        report = run_health(container, checks=checks, tags=tags, timeout=timeout)
+        choice = active_profile(container)
+        document = {**to_ietf_json(report), "profile": choice.to_dict()}
+        if output_format == "json":
+            emit_json(document)
+        else:
+            click.echo(profile_line(choice))
+            click.echo(render_text(report))
+        _record(container, report)
+        if json_report is not None:
+            json_report.write_json(document)
+        if prom_report is not None:
+            prom_report.write_prometheus(report)
+    if report.status is Status.FAIL or (strict and report.status is Status.WARN):
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
+def _record(container: GruponosMeltanoContainer, report: HealthReport) -> None:
+    """Best effort: history is useful, but never a reason to fail a health check."""
+    from gruponos_ext.core.logging import get_logger
+
+    if container.settings.state_dir is None:
+        return
+    try:
+        container.resolve("state_store").record_health(report)
+    except Exception as exc:
+        get_logger(__name__).warning(
+            "health_history_not_recorded", error=getattr(exc, "message", type(exc).__name__)
+        )
