@@ -8,6 +8,7 @@ kept in ``test-artifacts/``.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from gruponos_ext.report.render import EMPTY_HISTORY, render_html
 from gruponos_ext.state.model import LockOwner
 from gruponos_ext.state.protocol import StateStore
 from tests.support.browser import Browser, Element, parse_dom
+from tests.support.cli import InProcessCli
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -189,3 +191,77 @@ def test_a_long_history_is_cut_to_the_latest_runs_of_each_job(
     (job,) = page.jobs
     assert len(job.runs) == RUNS_PER_JOB
     assert job.runs[-1].started_at == max(r.started_at for r in job.runs)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_report_writes_the_page_of_the_projects_jobs_and_says_where(
+    in_process_cli: InProcessCli, tmp_path: Path, browser: Browser
+) -> None:
+    assert in_process_cli.run("preflight", "--job", "sample-jsonl", "--skip-health").returncode == 0
+    assert in_process_cli.run("dispose", "--job", "sample-jsonl").returncode == 0
+    assert in_process_cli.run("health").returncode in (0, 1)
+    target = tmp_path / "out" / "status.html"
+
+    result = in_process_cli.run("report", "--html", str(target))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"status page written: {target}\n"
+    dom = parse_dom(browser.dump_dom(target))
+    jobs = [e.attrs["data-job"] for e in dom if e.tag == "article"]
+    assert set(jobs) == {"sample-jsonl", "wms-full", "wms-incremental"}
+    marks = [e for e in _in_job(dom, "sample-jsonl") if e.tag == "rect" and "run" in e.classes]
+    assert len(marks) == 1 and "status-success" in marks[0].classes
+    assert [e for e in dom if e.tag == "tr" and "check" in e.classes]
+    header = next(e for e in dom if e.tag == "header").all_text
+    assert "SQLite" in header and "UTC" in header
+
+
+def test_report_without_html_writes_to_the_state_directory(in_process_cli: InProcessCli) -> None:
+    result = in_process_cli.run("report")
+    expected = in_process_cli.state_dir / "gruponos_status.html"
+    assert result.returncode == 0, result.stderr
+    assert expected.is_file() and result.stdout == f"status page written: {expected}\n"
+
+
+def test_report_refuses_a_fifo_before_doing_any_work(
+    in_process_cli: InProcessCli, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "page.fifo"
+    os.mkfifo(fifo)
+    result = in_process_cli.run("report", "--html", str(fifo))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "--html" in result.stderr
+
+
+def test_report_pages_never_hold_a_secret(
+    in_process_cli: InProcessCli, tmp_path: Path, pg_state_uri: str, pg_schema: str
+) -> None:
+    from tests.support.secrets import assert_no_base64_of, assert_no_leak, leak_forms
+
+    planted = "Pl4nted-Rep0rt-Secret"
+    # The throw-away server trusts every login, so the password is accepted and ignored.
+    scheme, _, rest = pg_state_uri.partition("://")
+    user, _, where = rest.partition("@")
+    user_uri = f"{scheme}://{user.split(':')[0]}:{planted}@{where}"
+    env = {
+        "GRUPONOS_INFRA_STATE_URI": user_uri,
+        "GRUPONOS_INFRA_STATE_SCHEMA": pg_schema,
+        "GRUPONOS_INFRA_WMS_BASE_URL": "http://127.0.0.1:9/wms",
+        "GRUPONOS_INFRA_WMS_USER": "svc",
+        "GRUPONOS_INFRA_WMS_PASSWORD": planted,
+        "GRUPONOS_INFRA_ALERT_WEBHOOK_URL": f"https://hooks.example.com/{planted}",
+    }
+    assert in_process_cli.run("health", "--timeout", "1", env=env).returncode in (0, 1)
+    preflight = in_process_cli.run("preflight", "--job", "sample-jsonl", "--skip-health", env=env)
+    assert preflight.returncode == 0, preflight.stderr
+    target = tmp_path / "status.html"
+    result = in_process_cli.run("report", "--html", str(target), env=env)
+    assert result.returncode == 0, result.stderr
+    page = target.read_text(encoding="utf-8")
+    assert "PostgreSQL" in page
+    output = page + result.stdout + result.stderr
+    forms = leak_forms(planted, user="svc")
+    assert_no_leak(output, forms, where="the status page and the command's output")
+    assert_no_base64_of(output, planted, where="the status page")
