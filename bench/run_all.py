@@ -1,4 +1,4 @@
-"""Run every benchmark (health, container, startup, state), print the tables and a summary.
+"""Run every benchmark (health, container, startup, state, report), print the tables and a summary.
 
 Each bench runs in a fresh process of its own (``--json``), so one bench's
 threads, imports or caches never colour another's figures. The tables are
@@ -6,7 +6,7 @@ printed, then one summary of every target (figure, limit, ratio, PASS/MISS),
 and everything is written to ``bench/results/latest.json``. Exit status 1 when
 any target is missed or a bench fails to run.
 
-    .venv/bin/python bench/run_all.py [--quick] [--only health,container,startup,state]
+    .venv/bin/python bench/run_all.py [--quick] [--only health,container,startup,state,report]
 
 ``make bench`` installs the peers (the ``bench`` extra) and runs this.
 """
@@ -29,6 +29,7 @@ RESULTS = BENCH_DIR / "results" / "latest.json"
 sys.path.insert(0, str(BENCH_DIR))
 
 import bench_container  # noqa: E402
+import bench_report  # noqa: E402
 import bench_startup  # noqa: E402
 import bench_state  # noqa: E402
 
@@ -38,6 +39,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "container": ("bench_container.py", [], ["--repeat", "3", "--validate-repeat", "1"]),
     "startup": ("bench_startup.py", [], ["--runs", "3"]),
     "state": ("bench_state.py", [], ["--rounds", "5", "--runs", "3"]),
+    "report": ("bench_report.py", [], ["--runs", "2000", "--health", "2000", "--repeat", "2"]),
 }
 
 
@@ -160,6 +162,12 @@ def key_figures(benches: dict[str, dict[str, Any]]) -> list[str]:
         )
     if "import" in state:
         lines.append(f"import psycopg: median {state['import']['psycopg_import_median_ms']:.0f} ms")
+    report = benches.get("report", {})
+    if "median_s" in report:
+        lines.append(
+            f"status page, {report['runs']:,} runs + {report['health_results']:,} health results: "
+            f"{report['median_s']:.3f} s, {report['page_bytes']:,} bytes"
+        )
     health = benches.get("health", {})
     for r in health.get("results", []):
         lines.append(f"health runner, {r['scenario']}: median {r['median_s']:.3f} s")
@@ -205,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "container": bench_container.render,
         "startup": bench_startup.render,
         "state": bench_state.render,
+        "report": bench_report.render,
     }
     for name in selected:
         data = run_bench(name, args.quick)
