@@ -1,5 +1,5 @@
 # The two fresh-machine commands (see README):
-#   make run   - set up, then validate, run the sample job under guard, health, history
+#   make run   - set up, then validate, run the sample job under guard, health, history, status page
 #   make test  - set up, then run ruff, mypy and every test
 # Everything lives in .venv; nothing is installed outside this checkout.
 
@@ -32,8 +32,11 @@ run: $(STAMP)
 	@$(BIN)/meltano invoke gruponos-infra:health
 	@echo "==> History: runs, locks and health results"
 	@$(BIN)/meltano invoke gruponos-infra:history --limit 5
+	@echo "==> Status page: jobs, runs, schedules, locks and health in one HTML file"
+	@$(BIN)/meltano invoke gruponos-infra:report
 	@echo "==> Done. State (run records, locks, health history): $(CURDIR)/.meltano/gruponos-infra/state.db"
 	@echo "    Metrics (Prometheus textfiles): $(GRUPONOS_INFRA_METRICS_DIR)/gruponos_job_sample-jsonl.prom, gruponos_health.prom"
+	@echo "    Status page (open in a browser): $(GRUPONOS_INFRA_METRICS_DIR)/gruponos_status.html"
 	@echo "    Sample output: $(CURDIR)/output/allocations.jsonl"
 
 lint: $(STAMP)

@@ -6,7 +6,7 @@ printed, then one summary of every target (figure, limit, ratio, PASS/MISS),
 and everything is written to ``bench/results/latest.json``. Exit status 1 when
 any target is missed or a bench fails to run.
 
-    .venv/bin/python bench/run_all.py [--quick] [--only health,container,startup,state,validate]
+    .venv/bin/python bench/run_all.py [--quick] [--only NAME,NAME...]   (names: see BENCHES)
 
 ``make bench`` installs the peers (the ``bench`` extra) and runs this.
 """
@@ -29,6 +29,7 @@ RESULTS = BENCH_DIR / "results" / "latest.json"
 sys.path.insert(0, str(BENCH_DIR))
 
 import bench_container  # noqa: E402
+import bench_report  # noqa: E402
 import bench_startup  # noqa: E402
 import bench_state  # noqa: E402
 import bench_validate  # noqa: E402
@@ -40,6 +41,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "startup": ("bench_startup.py", [], ["--runs", "3"]),
     "state": ("bench_state.py", [], ["--rounds", "5", "--runs", "3"]),
     "validate": ("bench_validate.py", [], ["--repeat", "1", "--quick"]),
+    "report": ("bench_report.py", [], ["--runs", "2000", "--health", "2000", "--repeat", "2"]),
 }
 
 
@@ -174,6 +176,11 @@ def key_figures(benches: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(
             f"validate, {refusal['bytes'] / 1e6:.0f} MB meltano.yml refused in "
             f"{refusal['median_s'] * 1e6:.0f} us (peak {refusal['peak_mib']:.2f} MiB)"
+    report = benches.get("report", {})
+    if "median_s" in report:
+        lines.append(
+            f"status page, {report['runs']:,} runs + {report['health_results']:,} health results: "
+            f"{report['median_s']:.3f} s, {report['page_bytes']:,} bytes"
         )
     health = benches.get("health", {})
     for r in health.get("results", []):
@@ -221,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         "startup": bench_startup.render,
         "state": bench_state.render,
         "validate": bench_validate.render,
+        "report": bench_report.render,
     }
     for name in selected:
         data = run_bench(name, args.quick)

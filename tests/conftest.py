@@ -16,4 +16,5 @@ pytest_plugins = [
     "tests.support.doctests",
     "tests.support.postgres",
     "tests.support.state",
+    "tests.support.browser",
 ]

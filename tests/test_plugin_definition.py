@@ -43,6 +43,7 @@ EXPECTED_COMMANDS = {
     "graph": "graph",
     "config": "config",
     "history": "history",
+    "report": "report",
     "guard": "guard",
 }
 

@@ -251,6 +251,27 @@ def history(job: str | None, limit: int, output_format: str) -> int:
 
 
 @app_command()
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the page here (default: gruponos_status.html in metrics_dir, else in the "
+    "state directory). Written atomically; one self-contained file.",
+)
+def report(html_file: str | None) -> int:
+    """Write a status page of the project's jobs and health: one offline HTML file.
+
+    Per job: the last runs as a timeline, their durations, the schedule and
+    whether it is overdue, the lock holder; per health check: the latest
+    result and its recent history.
+    """
+    from gruponos_ext.extension.commands.report import report
+
+    return report(html_file=html_file)
+
+
+@app_command()
 @format_option("text", "json")
 def services(output_format: str) -> int:
     """List the services the container wires: name, lifetime, state."""

@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "dispose",
     "guard",
     "history",
+    "report",
     "services",
     "graph",
     "config",

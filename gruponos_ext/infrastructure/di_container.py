@@ -339,7 +339,6 @@ class GruponosMeltanoContainer(Container):
             self._state_store_getter(),
             grace=settings.schedule_grace,
             exclude=settings.schedule_exclude,
-            # Setting proposed to the lead; read defensively until config.py has it.
             critical_jobs=settings.critical_jobs,
         )
 
