@@ -235,6 +235,7 @@ def every_command_invocation(extension_cli: ExtensionCli) -> list[tuple[str, ...
         ("dispose", "--job", "leak"),
         ("history",),
         ("history", "--format", "json"),
+        ("report", "--html", str(extension_cli.root / "status.html")),
         ("services",),
         ("services", "--format", "json"),
         ("graph",),
