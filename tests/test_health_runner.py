@@ -21,8 +21,6 @@ from gruponos_ext.health.runner import (
     DuplicateCheckError,
     HealthCheckRunner,
     UnknownCheckError,
-    describe_exception,
-    sanitise,
 )
 
 SECRET = "s3cr3t-Pa55"
@@ -252,14 +250,6 @@ def test_redaction_removes_credentials_and_keeps_the_rest(text: str, expected: s
 
 def test_redaction_removes_known_secret_values_longest_first() -> None:
     assert redact("tokens abc and abcdef", secrets=["abc", "abcdef", ""]) == "tokens *** and ***"
-
-
-def test_deprecated_sanitise_helpers_are_the_core_redaction() -> None:
-    text = "login postgresql://etl:hunter2@db/x with token=abcdef123"
-    assert sanitise(text, ["hunter2"]) == redact(text, ["hunter2"])
-    exc = ConnectionError(text)
-    assert describe_exception(exc, ["hunter2"]) == Redactor.of(["hunter2"]).exception(exc)
-    assert "hunter2" not in describe_exception(exc, ["hunter2"])
 
 
 # -- aggregation -------------------------------------------------------------------

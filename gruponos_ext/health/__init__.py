@@ -32,7 +32,6 @@ if TYPE_CHECKING:
         DuplicateCheckError,
         HealthCheckRunner,
         UnknownCheckError,
-        sanitise,
     )
 
 __all__ = [
@@ -50,7 +49,6 @@ __all__ = [
     "meltano_db_check",
     "render_json",
     "render_text",
-    "sanitise",
     "settings_check",
     "state_dir_check",
     "to_ietf_json",
@@ -60,7 +58,6 @@ _LAZY = {
     "DuplicateCheckError": "runner",
     "HealthCheckRunner": "runner",
     "UnknownCheckError": "runner",
-    "sanitise": "runner",
     "render_json": "report",
     "render_text": "report",
     "to_ietf_json": "report",

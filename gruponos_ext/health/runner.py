@@ -58,26 +58,12 @@ __all__ = [
     "DuplicateCheckError",
     "HealthCheckRunner",
     "UnknownCheckError",
-    "describe_exception",
-    "sanitise",
 ]
 
 _log = get_logger(__name__)
 
 DEFAULT_MAX_WORKERS = 64
 """Checks that run at once by default: far more than a project has, few enough to bound."""
-
-
-def sanitise(text: str, secrets: Iterable[str] = ()) -> str:
-    """Deprecated (removed once no module imports it): use ``settings.redactor()``."""
-    from gruponos_ext.core.redaction import redact
-
-    return redact(text, secrets)
-
-
-def describe_exception(exc: BaseException, secrets: Iterable[str] = ()) -> str:
-    """Deprecated (removed once no module imports it): use ``Redactor.exception``."""
-    return Redactor.of(secrets).exception(exc)
 
 
 class UnknownCheckError(GruponosError):
