@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gruponos_ext.extension.project import load_project, validate_project
+from gruponos_ext.project import load_project, validate_project
 
 CHAIN_SIZES = (200, 400, 1000, 5000)
 OLD_SIZES = (200, 400)

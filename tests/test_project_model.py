@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gruponos_ext.extension.project import (
+from gruponos_ext.project import (
     MAX_FILE_BYTES,
     ProjectLoadError,
     load_project,
@@ -190,7 +190,7 @@ def test_loading_the_model_never_imports_meltano() -> None:
     probe = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from gruponos_ext.extension.project import load_project, validate_project\n"
+        "from gruponos_ext.project import load_project, validate_project\n"
         f"load_project(Path({str(REPO_ROOT)!r}))\n"
         f"validate_project(Path({str(REPO_ROOT)!r}))\n"
         "print(sorted(m for m in sys.modules if m == 'meltano' or m.startswith('meltano.')))\n"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gruponos_ext.extension.project import ProjectFinding, ProjectReport, validate_project
+from gruponos_ext.project import ProjectFinding, ProjectReport, validate_project
 from tests.support.meltano import REPO_ROOT, MeltanoProject, copy_bundled_project
 
 

@@ -155,7 +155,7 @@ def test_outside_meltano_the_project_is_not_checked_but_said_so() -> None:
 
 
 def test_every_rule_code_is_documented_in_the_readme_with_its_severity() -> None:
-    from gruponos_ext.extension.project.codes import RULES
+    from gruponos_ext.project.codes import RULES
     from tests.support.meltano import REPO_ROOT
 
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")

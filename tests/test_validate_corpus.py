@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gruponos_ext.extension.project import read_project, validate_project
-from gruponos_ext.extension.project.codes import RULES
+from gruponos_ext.project import read_project, validate_project
+from gruponos_ext.project.codes import RULES
 from tests.support.meltano import REPO_ROOT
 from tests.support.meltano_oracle import ask_meltano, seed_system_database
 

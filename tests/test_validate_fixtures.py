@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from gruponos_ext.config import GruponosMeltanoSettings, SettingsError
-from gruponos_ext.extension.project import validate_project
+from gruponos_ext.project import validate_project
 from tests.support.meltano import MELTANO_BIN, REPO_ROOT, offline_meltano_env
 
 pytestmark = pytest.mark.e2e

@@ -19,25 +19,25 @@ from typing import Any
 import pytest
 import yaml
 
-from gruponos_ext.extension.project import read_project, validate_project
-from gruponos_ext.extension.project.build import (
+from gruponos_ext.project import read_project, validate_project
+from gruponos_ext.project.build import (
     COMMAND_KEYS,
     ENVIRONMENT_KEYS,
     JOB_KEYS,
     SETTING_KINDS,
     TOP_LEVEL_KEYS,
 )
-from gruponos_ext.extension.project.codes import RULES
-from gruponos_ext.extension.project.cron import (
+from gruponos_ext.project.codes import RULES
+from gruponos_ext.project.cron import (
     CRON_ALIASES,
     MANUAL_ALIASES,
     cron_expression,
     interval_problem,
 )
-from gruponos_ext.extension.project.rules.own_settings import exported_text
-from gruponos_ext.extension.project.rules.plugins import PLUGIN_KEYS, has_env_reference
-from gruponos_ext.extension.project.rules.schedules import SCHEDULE_KEYS
-from gruponos_ext.extension.project.yamlio import parse_yaml
+from gruponos_ext.project.rules.own_settings import exported_text
+from gruponos_ext.project.rules.plugins import PLUGIN_KEYS, has_env_reference
+from gruponos_ext.project.rules.schedules import SCHEDULE_KEYS
+from gruponos_ext.project.yamlio import parse_yaml
 from tests.support.meltano_oracle import ask_meltano, seed_system_database
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gruponos_ext.extension.project import ProjectReport, validate_project
+from gruponos_ext.project import ProjectReport, validate_project
 
 UTILITY = """
 plugins:

@@ -26,8 +26,8 @@ from gruponos_ext.extension.output import ExitCode
 
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
-    from gruponos_ext.extension.project import ProjectFinding
     from gruponos_ext.infrastructure.di_container import ProfileChoice
+    from gruponos_ext.project import ProjectFinding
 
 __all__ = ["validate"]
 
@@ -37,8 +37,8 @@ def validate(*, strict: bool, output_format: str, ignore: Sequence[str] = ()) ->
     import json
 
     from gruponos_ext.config import SettingsError
-    from gruponos_ext.extension.project import render, validate_project
-    from gruponos_ext.extension.project.codes import check_codes
+    from gruponos_ext.project import render, validate_project
+    from gruponos_ext.project.codes import check_codes
 
     silenced = set(check_codes(ignore))
     findings: list[ProjectFinding] = []

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gruponos_ext.extension.project.build import did_you_mean
-from gruponos_ext.extension.project.model import PLUGIN_TYPES, Environment, plugin_label, type_noun
-from gruponos_ext.extension.project.rules.context import RuleContext
-from gruponos_ext.extension.project.rules.plugins import EXTRA_KEYS, check_config_keys
+from gruponos_ext.project.build import did_you_mean
+from gruponos_ext.project.model import PLUGIN_TYPES, Environment, plugin_label, type_noun
+from gruponos_ext.project.rules.context import RuleContext
+from gruponos_ext.project.rules.plugins import EXTRA_KEYS, check_config_keys
 
 __all__ = ["check"]
 

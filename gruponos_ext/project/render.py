@@ -22,13 +22,13 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gruponos_ext.extension.project.codes import RULES
-from gruponos_ext.extension.project.findings import ProjectFinding
+from gruponos_ext.project.codes import RULES
+from gruponos_ext.project.findings import ProjectFinding
 
 if TYPE_CHECKING:
     from gruponos_ext.config import SettingIssue
     from gruponos_ext.core.wiring import WiringReport
-    from gruponos_ext.extension.project.findings import ProjectReport
+    from gruponos_ext.project.findings import ProjectReport
 
 __all__ = [
     "SETTINGS_CODE",

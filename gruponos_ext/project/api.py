@@ -11,13 +11,13 @@ import os
 from pathlib import Path
 
 from gruponos_ext.core.errors import GruponosError
-from gruponos_ext.extension.project.build import build_model
-from gruponos_ext.extension.project.codes import RULES
-from gruponos_ext.extension.project.findings import Findings, ProjectFinding, ProjectReport
-from gruponos_ext.extension.project.loading import load_files
-from gruponos_ext.extension.project.model import ProjectModel
-from gruponos_ext.extension.project.rules import check_project
-from gruponos_ext.extension.project.yamlio import collector_paused
+from gruponos_ext.project.build import build_model
+from gruponos_ext.project.codes import RULES
+from gruponos_ext.project.findings import Findings, ProjectFinding, ProjectReport
+from gruponos_ext.project.loading import load_files
+from gruponos_ext.project.model import ProjectModel
+from gruponos_ext.project.rules import check_project
+from gruponos_ext.project.yamlio import collector_paused
 
 __all__ = [
     "DEFAULT_UTILITY_NAME",

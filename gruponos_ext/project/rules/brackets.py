@@ -16,12 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gruponos_ext.extension.project.build import did_you_mean
-from gruponos_ext.extension.project.model import Block, Job
-from gruponos_ext.extension.project.rules.context import RuleContext
+from gruponos_ext.project.build import did_you_mean
+from gruponos_ext.project.model import Block, Job
+from gruponos_ext.project.rules.context import RuleContext
 
 if TYPE_CHECKING:
-    from gruponos_ext.extension.project.rules.jobs import ResolvedBlock
+    from gruponos_ext.project.rules.jobs import ResolvedBlock
 
 __all__ = ["RunBlock", "check_guards", "check_job", "classify"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gruponos_ext.extension.project.findings import Findings, Where
-from gruponos_ext.extension.project.model import Plugin, ProjectModel
+from gruponos_ext.project.findings import Findings, Where
+from gruponos_ext.project.model import Plugin, ProjectModel
 
 __all__ = ["UTILITY_NAMESPACE", "RuleContext"]
 

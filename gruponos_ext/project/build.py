@@ -22,9 +22,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from gruponos_ext.extension.project.findings import Findings, Where
-from gruponos_ext.extension.project.loading import ProjectFile
-from gruponos_ext.extension.project.model import (
+from gruponos_ext.project.findings import Findings, Where
+from gruponos_ext.project.loading import ProjectFile
+from gruponos_ext.project.model import (
     PLUGIN_TYPES,
     Block,
     Command,

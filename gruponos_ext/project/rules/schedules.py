@@ -9,10 +9,10 @@ schedule lacks one of those or ``interval``. Intervals are checked by
 
 from __future__ import annotations
 
-from gruponos_ext.extension.project.build import did_you_mean
-from gruponos_ext.extension.project.cron import interval_problem
-from gruponos_ext.extension.project.model import Schedule, type_noun
-from gruponos_ext.extension.project.rules.context import RuleContext
+from gruponos_ext.project.build import did_you_mean
+from gruponos_ext.project.cron import interval_problem
+from gruponos_ext.project.model import Schedule, type_noun
+from gruponos_ext.project.rules.context import RuleContext
 
 __all__ = ["SCHEDULE_KEYS", "check"]
 

@@ -1,11 +1,11 @@
 """A read-only description of a Meltano project, as Meltano 4.4.1 reads it.
 
-:func:`gruponos_ext.extension.project.load_project` builds a
+:func:`gruponos_ext.project.load_project` builds a
 :class:`ProjectModel` from ``meltano.yml`` and its included files, without
 Meltano: plugins by (type, name), their ``inherit_from`` parents, jobs with
 their tasks split into blocks exactly as ``meltano run`` splits them,
 schedules, and environments. Each part knows where it is defined
-(:class:`~gruponos_ext.extension.project.findings.Where`: file, key path,
+(:class:`~gruponos_ext.project.findings.Where`: file, key path,
 line).
 
 The look-ups follow Meltano's own rules: :meth:`ProjectModel.resolve_block`
@@ -24,8 +24,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from gruponos_ext.extension.project.cron import cron_expression
-from gruponos_ext.extension.project.findings import Where
+from gruponos_ext.project.cron import cron_expression
+from gruponos_ext.project.findings import Where
 
 __all__ = [
     "PLUGIN_TYPES",

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gruponos_ext.extension.project.findings import Findings, Where
-from gruponos_ext.extension.project.yamlio import (
+from gruponos_ext.project.findings import Findings, Where
+from gruponos_ext.project.yamlio import (
     MAX_FILE_BYTES,
     LineMap,
     ReadFailure,

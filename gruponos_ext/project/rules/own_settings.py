@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from gruponos_ext.extension.project.codes import RULES, close_codes
-from gruponos_ext.extension.project.findings import Where
-from gruponos_ext.extension.project.model import Environment, Plugin
-from gruponos_ext.extension.project.rules.context import RuleContext
-from gruponos_ext.extension.project.rules.plugins import has_env_reference
+from gruponos_ext.project.codes import RULES, close_codes
+from gruponos_ext.project.findings import Where
+from gruponos_ext.project.model import Environment, Plugin
+from gruponos_ext.project.rules.context import RuleContext
+from gruponos_ext.project.rules.plugins import has_env_reference
 
 __all__ = ["check", "exported_text"]
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gruponos_ext.extension.project.codes import RULES, Severity
-from gruponos_ext.extension.project.yamlio import LineList, LineMap
+from gruponos_ext.project.codes import RULES, Severity
+from gruponos_ext.project.yamlio import LineList, LineMap
 
 __all__ = [
     "Findings",

@@ -13,10 +13,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from gruponos_ext.extension.project.build import did_you_mean
-from gruponos_ext.extension.project.findings import Where
-from gruponos_ext.extension.project.model import Plugin, plugin_label, type_noun
-from gruponos_ext.extension.project.rules.context import RuleContext
+from gruponos_ext.project.build import did_you_mean
+from gruponos_ext.project.findings import Where
+from gruponos_ext.project.model import Plugin, plugin_label, type_noun
+from gruponos_ext.project.rules.context import RuleContext
 
 __all__ = [
     "EXTRA_KEYS",

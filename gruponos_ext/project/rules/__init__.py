@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gruponos_ext.extension.project.findings import Findings
-from gruponos_ext.extension.project.model import ProjectModel
-from gruponos_ext.extension.project.rules.context import RuleContext
+from gruponos_ext.project.findings import Findings
+from gruponos_ext.project.model import ProjectModel
+from gruponos_ext.project.rules.context import RuleContext
 
 __all__ = ["RuleContext", "check_project"]
 
@@ -25,7 +25,7 @@ def check_project(
     environment: str | None = None,
 ) -> None:
     """Run every rule family over ``model``; findings go to ``findings``."""
-    from gruponos_ext.extension.project.rules import (
+    from gruponos_ext.project.rules import (
         environments,
         jobs,
         own_settings,

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gruponos_ext.extension.project.build import did_you_mean
-from gruponos_ext.extension.project.model import Block, BlockTarget, Job, Task, plugin_label
-from gruponos_ext.extension.project.rules import brackets
-from gruponos_ext.extension.project.rules.context import RuleContext
+from gruponos_ext.project.build import did_you_mean
+from gruponos_ext.project.model import Block, BlockTarget, Job, Task, plugin_label
+from gruponos_ext.project.rules import brackets
+from gruponos_ext.project.rules.context import RuleContext
 
 __all__ = ["ResolvedBlock", "check"]
 

@@ -34,17 +34,17 @@ from typing import TYPE_CHECKING
 from gruponos_ext._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from gruponos_ext.extension.project.api import (
+    from gruponos_ext.project.api import (
         DEFAULT_UTILITY_NAME,
         ProjectLoadError,
         load_project,
         read_project,
         validate_project,
     )
-    from gruponos_ext.extension.project.codes import RULES, Rule, Severity
-    from gruponos_ext.extension.project.findings import ProjectFinding, ProjectReport, Where
-    from gruponos_ext.extension.project.loading import MELTANO_FILE
-    from gruponos_ext.extension.project.model import (
+    from gruponos_ext.project.codes import RULES, Rule, Severity
+    from gruponos_ext.project.findings import ProjectFinding, ProjectReport, Where
+    from gruponos_ext.project.loading import MELTANO_FILE
+    from gruponos_ext.project.model import (
         Block,
         Environment,
         EnvironmentPlugin,
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
         Schedule,
         Task,
     )
-    from gruponos_ext.extension.project.yamlio import MAX_FILE_BYTES
+    from gruponos_ext.project.yamlio import MAX_FILE_BYTES
 
 __all__ = [
     "DEFAULT_UTILITY_NAME",
