@@ -4,6 +4,7 @@ attribution of lifecycle blocks; `initialize --write` on a commented project."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,16 @@ from gruponos_ext.extension.meltano_run.argv import (
     RUN_OPTIONS,
     parse_meltano_argv,
 )
-from gruponos_ext.extension.meltano_run.attribution import BlockLog, lifecycle_blocks, pick
-from gruponos_ext.extension.meltano_run.project_runs import flat_tasks
+from gruponos_ext.extension.meltano_run.attribution import (
+    BlockLog,
+    job_blocks,
+    lifecycle_blocks,
+    pick,
+    utility_commands,
+)
 from gruponos_ext.extension.run_setup.plan import plan_project
 from gruponos_ext.extension.run_setup.write import apply_plan
+from gruponos_ext.project import read_model
 
 meltano_cli = pytest.importorskip("meltano.cli")
 from meltano.cli.run import run as meltano_run  # noqa: E402
@@ -156,8 +163,45 @@ def test_other_processes_are_not_meltano(argv: list[str]) -> None:
         ["infra:preflight tap target infra:dispose"],
     ],
 )
-def test_job_expansion_matches_meltanos_task_sets(tasks: list[Any]) -> None:
-    assert flat_tasks(tasks) == TaskSets(name="job", tasks=tasks).flat_args
+def test_job_expansion_matches_meltanos_task_sets(tasks: list[Any], tmp_path: Path) -> None:
+    (tmp_path / "meltano.yml").write_text(json.dumps({"jobs": [{"name": "job", "tasks": tasks}]}))
+    model, _ = read_model(tmp_path)
+
+    assert job_blocks(model) == {"job": TaskSets(name="job", tasks=tasks).flat_args}
+
+
+def test_jobs_and_commands_come_from_included_files_and_inheritance(tmp_path: Path) -> None:
+    (tmp_path / "meltano.yml").write_text(
+        "include_paths: ['jobs/*.yml']\n"
+        "plugins:\n"
+        "  utilities:\n"
+        "  - name: base-infra\n"
+        "    namespace: gruponos_infra\n"
+        "    commands: {preflight-a: preflight --job a, health: {args: health}}\n"
+        "  - name: infra\n"
+        "    inherit_from: base-infra\n"
+        "    commands: {preflight-a: preflight --job legacy}\n"
+        "jobs:\n"
+        "- name: a\n"
+        "  tasks: [infra:preflight-a tap target]\n"
+    )
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs/more.yml").write_text(
+        "jobs:\n- name: b\n  tasks: [[infra:preflight tap], [target infra:dispose]]\n"
+    )
+    model, _ = read_model(tmp_path)
+
+    assert job_blocks(model) == {
+        "a": ["infra:preflight-a", "tap", "target"],
+        "b": ["infra:preflight", "tap", "target", "infra:dispose"],
+    }
+    # The nearest definition wins, as Meltano's inheritance has it.
+    assert utility_commands(model, "infra") == {
+        "preflight-a": "preflight --job legacy",
+        "health": "health",
+    }
+    assert utility_commands(model, "other") == {}
+    assert (job_blocks(None), utility_commands(None, "infra")) == ({}, {})
 
 
 # -- attribution ------------------------------------------------------------------------

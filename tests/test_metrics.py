@@ -402,8 +402,8 @@ def freshness_report(any_store: Any) -> HealthReport:
 
     from gruponos_ext.health.freshness import schedule_freshness_check
     from gruponos_ext.health.runner import HealthCheckRunner
-    from gruponos_ext.health.schedules import ScheduleSpec
     from gruponos_ext.state.model import LockOwner
+    from tests.support.schedules import schedule
 
     now = datetime(2024, 5, 1, 11, 20, tzinfo=timezone.utc)
     for job, started in (("late", "08:00:03"), ("fresh", "11:00:02")):
@@ -413,10 +413,10 @@ def freshness_report(any_store: Any) -> HealthReport:
     any_store.acquire_lock("fresh", LockOwner.current("c-now"), None)
     check = schedule_freshness_check(
         lambda: [
-            ScheduleSpec("late-hourly", "late", "@hourly"),
-            ScheduleSpec("fresh-hourly", "fresh", "@hourly"),
-            ScheduleSpec("new-daily", "new", "@daily"),
-            ScheduleSpec("by-hand", "manual", "@manual"),
+            schedule("late-hourly", "late", "@hourly"),
+            schedule("fresh-hourly", "fresh", "@hourly"),
+            schedule("new-daily", "new", "@daily"),
+            schedule("by-hand", "manual", "@manual"),
         ],
         lambda: any_store,
         critical_jobs={"late"},

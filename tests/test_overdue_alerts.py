@@ -9,9 +9,9 @@ from gruponos_ext.health.freshness import schedule_freshness_check
 from gruponos_ext.health.model import HealthReport
 from gruponos_ext.health.overdue_alerts import alert_overdue_jobs
 from gruponos_ext.health.runner import HealthCheckRunner
-from gruponos_ext.health.schedules import ScheduleSpec
 from gruponos_ext.state.model import RunStatus
 from gruponos_ext.state.protocol import StateStore
+from tests.support.schedules import schedule
 
 NOW = datetime(2024, 5, 1, 11, 20, tzinfo=timezone.utc)
 
@@ -40,8 +40,8 @@ def report_for(store: StateStore, last_started: datetime, *, critical: bool) -> 
     store.finish_run(run.id, RunStatus.SUCCESS, 0, finished_at=last_started + timedelta(minutes=1))
     check = schedule_freshness_check(
         lambda: [
-            ScheduleSpec("late-hourly", "late", "@hourly"),
-            ScheduleSpec("new", "n", "@daily"),
+            schedule("late-hourly", "late", "@hourly"),
+            schedule("new", "n", "@daily"),
         ],
         lambda: store,
         critical_jobs={"late"} if critical else set(),

@@ -27,10 +27,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from gruponos_ext.health.freshness import schedule_freshness_check
 from gruponos_ext.health.model import CheckOutcome, HealthCheck
 from gruponos_ext.health.runner import HealthCheckRunner
-from gruponos_ext.health.schedules import ScheduleSpec
 from gruponos_ext.metrics import render_prometheus
 from gruponos_ext.state.model import LockOwner, RunStatus
 from gruponos_ext.state.protocol import StateStore
+from tests.support.schedules import schedule
 
 MONITORING = Path(__file__).resolve().parent.parent / "monitoring"
 RULES = MONITORING / "prometheus-rules.yml"
@@ -89,9 +89,9 @@ def real_metrics(store: StateStore) -> str:
     store.acquire_lock("sample", LockOwner.current("ctx-dead", pid=gone.pid), None)
     freshness = schedule_freshness_check(
         lambda: [
-            ScheduleSpec("wms-hourly", "wms-incremental", "*/10 * * * *"),
-            ScheduleSpec("wms-frequent", "wms-full", "*/10 * * * *"),
-            ScheduleSpec("by-hand", "sample", "@manual"),
+            schedule("wms-hourly", "wms-incremental", "*/10 * * * *"),
+            schedule("wms-frequent", "wms-full", "*/10 * * * *"),
+            schedule("by-hand", "sample", "@manual"),
         ],
         lambda: store,
         critical_jobs={"wms-full"},

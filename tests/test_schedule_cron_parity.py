@@ -21,10 +21,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from meltano.core.schedule import CRON_INTERVALS, JobSchedule, is_valid_cron
 
-from gruponos_ext.health.cron import CronError, CronExpression
-from gruponos_ext.health.schedules import (
-    ALIASES,
-    UNSCHEDULED,
+from gruponos_ext.project.cron import (
+    CRON_ALIASES,
+    MANUAL_ALIASES,
+    CronError,
+    CronExpression,
     InvalidScheduleError,
     count_due,
     cron_of,
@@ -124,12 +125,12 @@ def test_aliases_mean_what_meltano_says(alias: str) -> None:
     meltano = JobSchedule(name="s", job="j", interval=alias).cron_interval
     assert cron_of(alias) == meltano
     assert cron_of(alias.upper()) == meltano  # is_valid_cron takes any case
-    assert (alias in UNSCHEDULED) == (meltano is None)
+    assert (alias in MANUAL_ALIASES) == (meltano is None)
 
 
 def test_our_alias_table_is_meltanos() -> None:
-    assert {k: v for k, v in CRON_INTERVALS.items() if v is not None} == ALIASES
-    assert {k for k, v in CRON_INTERVALS.items() if v is None} == UNSCHEDULED
+    assert {k: v for k, v in CRON_INTERVALS.items() if v is not None} == CRON_ALIASES
+    assert {k for k, v in CRON_INTERVALS.items() if v is None} == set(MANUAL_ALIASES)
 
 
 # -- due times: croniter as the oracle ------------------------------------------------

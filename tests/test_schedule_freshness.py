@@ -21,12 +21,13 @@ from gruponos_ext.health.freshness import (
 )
 from gruponos_ext.health.model import Status
 from gruponos_ext.health.runner import HealthCheckRunner
-from gruponos_ext.health.schedules import ScheduleSpec
+from gruponos_ext.project.model import Schedule
 from gruponos_ext.state.model import LockOwner, RunStatus
 from gruponos_ext.state.protocol import StateStore
+from tests.support.schedules import schedule
 
 UTC = timezone.utc
-HOURLY = ScheduleSpec("wms-hourly", "wms-incremental", "@hourly")
+HOURLY = schedule("wms-hourly", "wms-incremental", "@hourly")
 
 
 def at(text: str) -> datetime:
@@ -49,7 +50,7 @@ def record_run(
 
 
 def judge(
-    store: StateStore, now: datetime, *specs: ScheduleSpec, **kwargs: object
+    store: StateStore, now: datetime, *specs: Schedule, **kwargs: object
 ) -> list[ScheduleVerdict]:
     verdicts, _ = evaluate_schedules(list(specs), store, now, **kwargs)  # type: ignore[arg-type]
     return verdicts
@@ -149,19 +150,19 @@ def test_a_stale_lock_is_a_dead_run_not_a_running_one(any_store: StateStore) -> 
 
 def test_manual_once_and_excluded_schedules_are_left_out(any_store: StateStore) -> None:
     specs = [
-        ScheduleSpec("by-hand", "a", "@manual"),
-        ScheduleSpec("one-off", "b", "@once"),
-        ScheduleSpec("disabled", "c", "@none"),
-        ScheduleSpec("no-interval", "d", None),
-        ScheduleSpec("ignored", "e", "@hourly"),
-        ScheduleSpec("kept", "f", "*/5 * * * *"),
+        schedule("by-hand", "a", "@manual"),
+        schedule("one-off", "b", "@once"),
+        schedule("disabled", "c", "@none"),
+        schedule("no-interval", "d", None),
+        schedule("ignored", "e", "@hourly"),
+        schedule("kept", "f", "*/5 * * * *"),
     ]
     verdicts = judge(any_store, at("2024-05-01T11:20:00"), *specs, exclude={"ignored"})
     assert [v.schedule for v in verdicts] == ["kept"]
 
 
 def test_an_interval_meltano_refuses_warns_naming_the_schedule(any_store: StateStore) -> None:
-    bad = ScheduleSpec("typo", "x", "0 0 * * * *", source="schedules.meltano.yml")
+    bad = schedule("typo", "x", "0 0 * * * *", file="schedules.meltano.yml")
     (verdict,) = judge(any_store, at("2024-05-01T11:20:00"), bad)
     assert (verdict.status, verdict.state) == (Status.WARN, "invalid")
     assert verdict.message.startswith(
@@ -171,9 +172,7 @@ def test_an_interval_meltano_refuses_warns_naming_the_schedule(any_store: StateS
 
 
 def test_a_schedule_that_is_never_due_warns(any_store: StateStore) -> None:
-    (verdict,) = judge(
-        any_store, at("2024-05-01T11:20:00"), ScheduleSpec("feb31", "x", "0 0 31 2 *")
-    )
+    (verdict,) = judge(any_store, at("2024-05-01T11:20:00"), schedule("feb31", "x", "0 0 31 2 *"))
     assert (verdict.state, verdict.status) == ("invalid", Status.WARN)
     assert "never due" in verdict.message
 
@@ -192,7 +191,7 @@ def test_the_default_grace_is_a_quarter_of_the_interval_at_least_five_minutes(
     any_store: StateStore, interval: str, interval_s: float, grace_s: float
 ) -> None:
     # 2024-05-06 is a Monday
-    (verdict,) = judge(any_store, at("2024-05-06T09:30:00"), ScheduleSpec("s", "j", interval))
+    (verdict,) = judge(any_store, at("2024-05-06T09:30:00"), schedule("s", "j", interval))
     assert (verdict.interval_s, verdict.grace_s) == (interval_s, grace_s)
     assert default_grace(interval_s) == grace_s
 
@@ -206,7 +205,7 @@ def test_the_grace_setting_replaces_the_default(any_store: StateStore) -> None:
 def test_an_extractor_loader_schedule_counts_runs_under_its_own_name(
     any_store: StateStore,
 ) -> None:
-    legacy = ScheduleSpec("tap-x-to-target-y", "tap-x-to-target-y", "@daily")
+    legacy = schedule("tap-x-to-target-y", None, "@daily")  # extractor/loader form
     record_run(any_store, "tap-x-to-target-y", at("2024-05-01T00:00:10"))
     (verdict,) = judge(any_store, at("2024-05-01T12:00:00"), legacy)
     assert verdict.state == "on_time"
@@ -218,7 +217,7 @@ def test_the_check_reports_the_worst_verdict_with_details_for_metrics(
     record_run(any_store, "wms-incremental", at("2024-05-01T08:00:03"))
     record_run(any_store, "fresh", at("2024-05-01T11:00:01"))
     check = schedule_freshness_check(
-        lambda: [HOURLY, ScheduleSpec("fresh-hourly", "fresh", "@hourly")],
+        lambda: [HOURLY, schedule("fresh-hourly", "fresh", "@hourly")],
         lambda: any_store,
         critical_jobs={"wms-incremental"},
         clock=lambda: at("2024-05-01T11:20:00"),
@@ -253,15 +252,19 @@ def test_the_check_skips_without_a_project_or_a_store(any_store: StateStore) -> 
 def test_no_meltano_yml_skips_and_a_broken_one_fails_naming_it(
     any_store: StateStore, tmp_path: Path
 ) -> None:
-    from gruponos_ext.health.meltano_schedules import read_schedules
+    from gruponos_ext.project import read_schedules
 
     check = schedule_freshness_check(lambda: read_schedules(tmp_path), lambda: any_store)
     missing = HealthCheckRunner([check]).run().results[0]
     assert (missing.status, missing.message) == (
         Status.SKIP,
-        f"no meltano.yml in {tmp_path}: not a Meltano project, so no schedules",
+        f"no meltano.yml in {tmp_path}: not a Meltano project (MELTANO_PROJECT_ROOT points "
+        "elsewhere?)",
     )
     (tmp_path / "meltano.yml").write_text("schedules: [\n")
     broken = HealthCheckRunner([check]).run().results[0]
     assert (broken.status, broken.details) == (Status.FAIL, {"code": "SCHEDULES_UNREADABLE"})
-    assert broken.message.startswith("meltano.yml is not valid YAML (line 2)")
+    assert broken.message.startswith(
+        f"cannot read the schedules of the Meltano project at {tmp_path}: meltano.yml:2: "
+        "line 2, column 1: invalid YAML"
+    )

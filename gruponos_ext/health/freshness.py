@@ -2,7 +2,7 @@
 
 Meltano has no dead-man's switch: when the scheduler is down or a cron line
 is commented out, nothing runs and nothing says so. This check compares each
-schedule's due times (:mod:`gruponos_ext.health.schedules`) with the job's
+schedule's due times (:mod:`gruponos_ext.project.cron`) with the job's
 runs in the state store (any :class:`~gruponos_ext.state.protocol.StateStore`:
 SQLite or a shared database), and judges each schedule:
 
@@ -36,15 +36,16 @@ from typing import TYPE_CHECKING, Any
 
 from gruponos_ext.core.errors import GruponosError
 from gruponos_ext.health.model import CheckOutcome, HealthCheck, Status
-from gruponos_ext.health.schedules import (
+from gruponos_ext.project.cron.due_times import (
     InvalidScheduleError,
-    ScheduleSpec,
     count_due,
+    cron_of,
     latest_due,
     next_due,
 )
 
 if TYPE_CHECKING:
+    from gruponos_ext.project.model import Schedule
     from gruponos_ext.state.model import LockInfo, RunRecord
     from gruponos_ext.state.protocol import StateStore
 
@@ -147,22 +148,23 @@ def _running_jobs(locks: Sequence[LockInfo]) -> dict[str, LockInfo]:
 
 
 def _judge(
-    spec: ScheduleSpec,
+    schedule: Schedule,
     store: StateStore,
     running: dict[str, LockInfo],
     now: datetime,
     grace_setting: float | None,
     critical_jobs: Collection[str],
 ) -> ScheduleVerdict | None:
-    critical = spec.job in critical_jobs
+    job = schedule.run_job
+    critical = job in critical_jobs
     base: dict[str, Any] = {
-        "schedule": spec.name,
-        "job": spec.job,
-        "interval": spec.interval,
+        "schedule": schedule.name,
+        "job": job,
+        "interval": schedule.interval,
         "critical": critical,
     }
     try:
-        cron = spec.cron
+        cron = cron_of(schedule.interval)
         if cron is None:
             return None
         newest = latest_due(cron, now)
@@ -174,13 +176,14 @@ def _judge(
             **base,
             status=Status.WARN,
             state="invalid",
-            message=f"schedule {spec.name!r} (job {spec.job!r}) in {spec.source}: {exc.message}",
+            message=f"schedule {schedule.name!r} (job {job!r}) in {schedule.where.file}: "
+            f"{exc.message}",
         )
     base.update(interval_s=interval_s, grace_s=grace_s)
-    named = f"job {spec.job!r} (schedule {spec.name!r}, {spec.interval})"
-    last = store.last_success(spec.job)
+    named = f"job {job!r} (schedule {schedule.name!r}, {schedule.interval})"
+    last = store.last_success(job)
     base["last_success"] = None if last is None else last.started_at
-    lock = running.get(spec.job)
+    lock = running.get(job)
     if lock is not None:
         return ScheduleVerdict(
             **base,
@@ -215,7 +218,7 @@ def _judge(
         missed_runs=missed_runs,
         overdue_s=overdue_s,
         message=f"{named} missed its run due {_utc(missed)}{later}: last success started "
-        f"{_utc(last.started_at)}{_last_run_note(store, spec.job, last)}; overdue by "
+        f"{_utc(last.started_at)}{_last_run_note(store, job, last)}; overdue by "
         f"{_span(overdue_s)} (grace {_span(grace_s)})",
     )
 
@@ -231,7 +234,7 @@ def _last_run_note(store: StateStore, job: str, last_success: RunRecord) -> str:
 
 
 def evaluate_schedules(
-    schedules: Sequence[ScheduleSpec],
+    schedules: Sequence[Schedule],
     store: StateStore,
     now: datetime,
     *,
@@ -245,10 +248,10 @@ def evaluate_schedules(
     locks = store.all_locks()
     running = _running_jobs(locks)
     verdicts = []
-    for spec in schedules:
-        if spec.name in exclude:
+    for schedule in schedules:
+        if schedule.name in exclude:
             continue
-        verdict = _judge(spec, store, running, now, grace, critical_jobs)
+        verdict = _judge(schedule, store, running, now, grace, critical_jobs)
         if verdict is not None:
             verdicts.append(verdict)
     return verdicts, locks
@@ -304,7 +307,7 @@ def utc_now() -> datetime:
 
 
 def schedule_freshness_check(
-    load_schedules: Callable[[], Sequence[ScheduleSpec]] | None,
+    load_schedules: Callable[[], Sequence[Schedule]] | None,
     store: Callable[[], StateStore] | None,
     *,
     grace: float | None = None,

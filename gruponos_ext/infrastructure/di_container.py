@@ -328,14 +328,12 @@ class GruponosMeltanoContainer(Container):
     def _schedule_freshness_check(self) -> HealthCheck:
         """``schedules:freshness`` over the project's meltano.yml and the state store."""
         from gruponos_ext.health.freshness import schedule_freshness_check
-        from gruponos_ext.health.meltano_schedules import read_schedules
+        from gruponos_ext.project import read_schedules
 
         settings = self.settings
         root = settings.project_root
         return schedule_freshness_check(
-            functools.partial(read_schedules, root, os.environ.get("MELTANO_ENVIRONMENT"))
-            if root is not None
-            else None,
+            functools.partial(read_schedules, root) if root is not None else None,
             self._state_store_getter(),
             grace=settings.schedule_grace,
             exclude=settings.schedule_exclude,

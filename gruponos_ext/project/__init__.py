@@ -1,8 +1,14 @@
-"""Static checks of a Meltano project, and a model of it: the project part of ``validate``.
+"""A Meltano project as Meltano 4.4.1 reads it: the one reader of ``meltano.yml``.
+
+Everything in the extension that needs the project reads it here: its
+model, the checks of ``validate``, the schedules of ``schedules:freshness``
+and the status page, the jobs and commands a run block is attributed by, and
+``initialize``'s plan. Knowledge of Meltano only: no command line, no
+services; it imports neither Meltano nor anything above ``core``/``config``.
 
 :func:`validate_project` reads ``meltano.yml`` (and its ``include_paths``
 files), never opens a connection and never needs a secret, and reports what
-Meltano 4.4.1 would refuse (to load, or to run) and what is likely wrong:
+Meltano would refuse (to load, or to run) and what is likely wrong:
 blocks naming plugins or commands that do not exist, schedules naming
 missing jobs or with intervals Meltano refuses, environments Meltano's model
 rejects, this extension's settings that its runtime would reject, and its
@@ -13,17 +19,21 @@ key path, the line and a stable rule code::
     (did you mean 'tap-oracle-wms'?) [BLOCK_UNKNOWN_PLUGIN]    <- one line
 
 :func:`load_project` gives the read-only :class:`ProjectModel` (plugins by
-type and name, jobs with their blocks, schedules, environments) for other
-parts of the extension, without importing Meltano.
+type and name, jobs with their blocks, schedules, environments), raising
+where Meltano refuses the project; :func:`read_model` gives it without
+running any rule and without raising (the cheap path of the parts that only
+read); :func:`read_schedules` gives the schedules, raising only when they
+cannot be read.
 
 The package, one room per step:
 
 * :mod:`.yamlio`: one file: size limit before parsing, YAML as Meltano reads it, lines;
 * :mod:`.loading`: ``meltano.yml`` and its ``include_paths``;
 * :mod:`.model` and :mod:`.build`: the project model, built as Meltano builds its own;
-* :mod:`.cron`: schedule intervals, Meltano's rules;
+* :mod:`.cron`: schedule intervals: which ones Meltano accepts, when one is due;
 * :mod:`.rules`: one module per rule family;
 * :mod:`.codes`, :mod:`.findings`: rule codes, findings and reports;
+* :mod:`.api`: the entry points above;
 * :mod:`.render`: the ``validate`` command's text and JSON output.
 """
 
@@ -37,8 +47,11 @@ if TYPE_CHECKING:
     from gruponos_ext.project.api import (
         DEFAULT_UTILITY_NAME,
         ProjectLoadError,
+        ScheduleSourceError,
         load_project,
+        read_model,
         read_project,
+        read_schedules,
         validate_project,
     )
     from gruponos_ext.project.codes import RULES, Rule, Severity
@@ -72,11 +85,14 @@ __all__ = [
     "ProjectReport",
     "Rule",
     "Schedule",
+    "ScheduleSourceError",
     "Severity",
     "Task",
     "Where",
     "load_project",
+    "read_model",
     "read_project",
+    "read_schedules",
     "validate_project",
 ]
 
@@ -85,8 +101,11 @@ __getattr__ = lazy_exports(
     {
         "DEFAULT_UTILITY_NAME": ".api",
         "ProjectLoadError": ".api",
+        "ScheduleSourceError": ".api",
         "load_project": ".api",
+        "read_model": ".api",
         "read_project": ".api",
+        "read_schedules": ".api",
         "validate_project": ".api",
         "RULES": ".codes",
         "Rule": ".codes",

@@ -505,10 +505,12 @@ class _Builder:
                 where,
                 f"job '{name}' has no 'tasks': Meltano refuses to load the project",
             )
-            self.jobs.append(Job(name, where, ()))
+            self.jobs.append(Job(name, where, (), definition=readonly(entry)))
             return
         tasks, as_string = self.read_tasks(name, where.at("tasks"), entry["tasks"])
-        self.jobs.append(Job(name, where, tasks, tasks_as_string=as_string))
+        self.jobs.append(
+            Job(name, where, tasks, tasks_as_string=as_string, definition=readonly(entry))
+        )
 
     def read_tasks(self, job: str, where: Where, tasks: Any) -> tuple[tuple[Task, ...], bool]:
         """The job's task strings, flattened as ``meltano run`` flattens them."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from gruponos_ext.project.cron import cron_expression
+from gruponos_ext.project.cron.vocabulary import cron_expression
 from gruponos_ext.project.findings import Where
 
 __all__ = [
@@ -181,6 +181,9 @@ class Job:
     tasks_as_string: bool = False
     """``tasks:`` was one string instead of a list; ``meltano run`` then
     iterates it character by character. The model holds it as one task."""
+    definition: Mapping[str, Any] = field(default_factory=_nothing)
+    """The entry as written (read-only view): ``definition["tasks"]`` keeps the
+    nesting of the task lists."""
 
     @property
     def blocks(self) -> tuple[Block, ...]:
@@ -207,6 +210,12 @@ class Schedule:
     def kind(self) -> Literal["job", "elt"]:
         """``job`` when the schedule names a job (Meltano's test), else ``elt``."""
         return "job" if self.job else "elt"
+
+    @property
+    def run_job(self) -> str:
+        """The job whose successful runs satisfy this schedule: its ``job``, or for the
+        legacy extractor/loader form its own name (Meltano's state id for such runs)."""
+        return self.job or self.name
 
     @property
     def cron(self) -> str | None:
@@ -427,6 +436,11 @@ class ProjectModel:
         for member in self.lineage(plugin):
             names.update(dict.fromkeys(member.commands))
         return tuple(names)
+
+    def commands_of(self, plugin: Plugin) -> dict[str, Command]:
+        """Every command of the plugin, own or inherited; the nearest definition wins."""
+        found = {name: self.command(plugin, name) for name in self.command_names(plugin)}
+        return {name: command for name, command in found.items() if command is not None}
 
     def setting(self, plugin: Plugin, name: str) -> Mapping[str, Any] | None:
         """The definition of setting ``name`` for ``plugin`` (own or inherited)."""

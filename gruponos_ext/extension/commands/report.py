@@ -57,9 +57,8 @@ def _version() -> str:
 
 def report(*, html_file: str | None) -> int:
     """Write the status page; say where."""
-    from gruponos_ext.extension.meltano_run.block import DEFAULT_UTILITY
-    from gruponos_ext.extension.meltano_run.project_runs import read_project_runs
     from gruponos_ext.metrics import atomic_write_text, report_target
+    from gruponos_ext.project import read_model
     from gruponos_ext.report.collect import collect_page
     from gruponos_ext.report.render import render_html
 
@@ -70,8 +69,8 @@ def report(*, html_file: str | None) -> int:
     notes: list[str] = []
     jobs: list[str] = []
     if root is not None and (root / "meltano.yml").is_file():
-        utility = os.environ.get("MELTANO_UTILITY_NAME") or DEFAULT_UTILITY
-        jobs = list(read_project_runs(root, utility).jobs)
+        model, _ = read_model(root)
+        jobs = list(dict.fromkeys(job.name for job in model.jobs)) if model is not None else []
     else:
         notes.append("meltano.yml was not found (MELTANO_PROJECT_ROOT): only jobs with history")
     now = datetime.now(timezone.utc)
@@ -109,14 +108,13 @@ def _schedule_panels(
     """Each job's schedules with the ``schedules:freshness`` verdict and the next due time."""
     from gruponos_ext.core.errors import GruponosError
     from gruponos_ext.health.freshness import evaluate_schedules
-    from gruponos_ext.health.meltano_schedules import read_schedules
-    from gruponos_ext.health.schedules import cron_of, next_due
+    from gruponos_ext.project import read_schedules
+    from gruponos_ext.project.cron import cron_of, next_due
     from gruponos_ext.report.page import SchedulePanel
 
     try:
-        specs = read_schedules(root, os.environ.get("MELTANO_ENVIRONMENT"))
         verdicts, _ = evaluate_schedules(
-            specs,
+            read_schedules(root),
             store,
             now,
             grace=settings.schedule_grace,

@@ -2,9 +2,9 @@
 
 ``meltano run`` expands each job named on its command line into the job's
 blocks and runs all blocks strictly in order. From that command line and
-``meltano.yml`` this module lists the run's *lifecycle blocks* (this
-utility's preflight and dispose blocks) in order, each with the lock it
-stands for:
+the project's model (:mod:`gruponos_ext.project`) this module lists the
+run's *lifecycle blocks* (this utility's preflight and dispose blocks) in
+order, each with the lock it stands for:
 
 * the ``--job`` its command gives (explicit, wins);
 * else the job it came from;
@@ -27,10 +27,21 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gruponos_ext.core.names import path_component
 
-__all__ = ["BlockLog", "LifecycleBlock", "lifecycle_blocks", "pick"]
+if TYPE_CHECKING:
+    from gruponos_ext.project.model import ProjectModel
+
+__all__ = [
+    "BlockLog",
+    "LifecycleBlock",
+    "job_blocks",
+    "lifecycle_blocks",
+    "pick",
+    "utility_commands",
+]
 
 ROLES = ("preflight", "dispose")
 _LOG_RETENTION_S = 7 * 86400
@@ -44,6 +55,26 @@ class LifecycleBlock:
     lock: str
     source: str  # "explicit", "job" or "inline"
     text: str  # the block as written, e.g. "gruponos-infra:preflight"
+
+
+def job_blocks(model: ProjectModel | None) -> dict[str, list[str]]:
+    """Each job's blocks as ``meltano run JOB`` runs them (the first job of a name wins)."""
+    jobs: dict[str, list[str]] = {}
+    for job in model.jobs if model is not None else ():
+        jobs.setdefault(job.name, [block.text for block in job.blocks])
+    return jobs
+
+
+def utility_commands(model: ProjectModel | None, utility: str) -> dict[str, str]:
+    """The args of each command of the utility ``utility`` (own or inherited)."""
+    plugin = model.plugin("utilities", utility) if model is not None else None
+    if model is None or plugin is None:
+        return {}
+    return {
+        name: command.args
+        for name, command in model.commands_of(plugin).items()
+        if command.args is not None
+    }
 
 
 def _role_and_job(args: str) -> tuple[str | None, str | None]:

@@ -17,9 +17,14 @@ from pathlib import Path
 
 from gruponos_ext.core.errors import GruponosError
 from gruponos_ext.core.names import check_name
-from gruponos_ext.extension.meltano_run.attribution import BlockLog, lifecycle_blocks, pick
+from gruponos_ext.extension.meltano_run.attribution import (
+    BlockLog,
+    job_blocks,
+    lifecycle_blocks,
+    pick,
+    utility_commands,
+)
 from gruponos_ext.extension.meltano_run.processes import MeltanoProcess, find_meltano
-from gruponos_ext.extension.meltano_run.project_runs import read_project_runs
 from gruponos_ext.services.orchestrator.context import GUARD_CONTEXT_ENV, PARENT_CONTEXT_ENV
 
 __all__ = ["DEFAULT_UTILITY", "JobNotInferredError", "RunBlock", "identify_block"]
@@ -108,13 +113,15 @@ def _from_meltano_run(
     """
     if project_root is None:
         return "the Meltano project root is unknown (MELTANO_PROJECT_ROOT is not set)"
+    from gruponos_ext.project import read_model
+
     utility = _utility(env)
-    runs = read_project_runs(project_root, utility)
+    model, _ = read_model(project_root)  # what meltano.yml does not say is validate's to report
     blocks = lifecycle_blocks(
         owner.command_line.arguments,
-        {name: runs.blocks_of(name) for name in runs.jobs},
+        job_blocks(model),
         utility,
-        runs.commands,
+        utility_commands(model, utility),
     )
     log = None
     if state_dir is not None and len({b.lock for b in blocks}) > 1:

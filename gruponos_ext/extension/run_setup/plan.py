@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gruponos_ext.extension.meltano_run.attribution import ROLES
+from gruponos_ext.extension.meltano_run.attribution import ROLES, utility_commands
 
 __all__ = ["JobPlan", "ProjectPlan", "plan_job", "plan_project"]
 
@@ -174,20 +174,25 @@ class ProjectPlan:
 
 
 def plan_project(root: Path, utility: str) -> ProjectPlan:
-    """The plan for every job of the project at ``root`` (meltano.yml and include files)."""
-    from gruponos_ext.extension.meltano_run.project_runs import read_project_runs
-    from gruponos_ext.extension.run_setup.write import utility_file
+    """The plan for every job of the project at ``root`` (meltano.yml and include files).
 
-    runs = read_project_runs(root, utility)
-    jobs = tuple(
-        plan_job(
-            name,
-            tasks,
-            utility,
-            runs.commands,
-            file=runs.job_files[name].relative_to(root).as_posix(),
-        )
-        for name, tasks in runs.jobs.items()
+    A project whose meltano.yml cannot be read has no jobs to plan (``validate``,
+    which ``initialize --write`` runs, says why).
+    """
+    from gruponos_ext.project import read_model
+
+    model, _ = read_model(root)
+    commands = utility_commands(model, utility)
+    jobs: dict[str, JobPlan] = {}
+    for job in model.jobs if model is not None else ():
+        if job.name not in jobs:  # Meltano runs the first job of a name
+            tasks = job.definition.get("tasks")
+            jobs[job.name] = plan_job(job.name, tasks, utility, commands, file=job.where.file)
+    defined = model.plugin("utilities", utility) if model is not None else None
+    scheduled = frozenset(s.job for s in model.schedules if s.job) if model else frozenset()
+    return ProjectPlan(
+        utility,
+        tuple(jobs.values()),
+        root / defined.where.file if defined is not None else None,
+        scheduled,
     )
-    scheduled = frozenset(str(s.get("job")) for s in runs.schedules if s.get("job"))
-    return ProjectPlan(utility, jobs, utility_file(root, utility), scheduled)

@@ -22,7 +22,7 @@ from gruponos_ext.core.errors import GruponosError
 if TYPE_CHECKING:
     from gruponos_ext.extension.run_setup.plan import JobPlan, ProjectPlan
 
-__all__ = ["ProjectWriteError", "apply_plan", "utility_file"]
+__all__ = ["ProjectWriteError", "apply_plan"]
 
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .'/:+-]*")
 
@@ -86,20 +86,6 @@ def _render(text: str, style: str | None) -> str:
 
 def _utilities(root_node: Any) -> Any:
     return _get(_get(root_node, "plugins"), "utilities")
-
-
-def utility_file(root: Path, utility: str) -> Path | None:
-    """The project file that defines ``utility`` (meltano.yml or an included file)."""
-    from gruponos_ext.extension.meltano_run.project_runs import project_files
-
-    for path in project_files(root):
-        try:
-            _, node = _compose(path)
-        except ProjectWriteError:
-            continue
-        if _named(_utilities(node), utility) is not None:
-            return path
-    return None
 
 
 def _task_splices(text: str, node: Any, job: JobPlan, utility: str) -> list[tuple[int, int, str]]:

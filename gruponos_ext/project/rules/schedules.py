@@ -4,13 +4,13 @@ Meltano reads a schedule with a (non-empty) ``job`` as a job schedule and
 anything else as a legacy ``meltano elt`` schedule, which must name an
 extractor, a loader and ``transform``; it refuses to load the project when a
 schedule lacks one of those or ``interval``. Intervals are checked by
-:mod:`..cron`, which applies Meltano's own rules.
+:mod:`..cron.validity`, which applies Meltano's own rules.
 """
 
 from __future__ import annotations
 
 from gruponos_ext.project.build import did_you_mean
-from gruponos_ext.project.cron import interval_problem
+from gruponos_ext.project.cron.validity import interval_problem
 from gruponos_ext.project.model import Schedule, type_noun
 from gruponos_ext.project.rules.context import RuleContext
 

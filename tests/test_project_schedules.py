@@ -1,4 +1,8 @@
-"""The schedule adapter reads meltano.yml as Meltano does: parity with ``meltano schedule list``."""
+"""The project's schedules are read as Meltano reads them: parity with ``meltano schedule list``.
+
+``gruponos_ext.project.read_schedules`` is what ``schedules:freshness`` and the status page
+read; it shares the project model's file loading and ``include_paths`` handling.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ from pathlib import Path
 import pytest
 from meltano.core.schedule import CRON_INTERVALS
 
-from gruponos_ext.health.meltano_schedules import ScheduleSourceError, read_schedules
-from gruponos_ext.health.schedules import ScheduleSpec, cron_of
+from gruponos_ext.project import ScheduleSourceError, read_schedules
+from gruponos_ext.project.cron import cron_of
 from tests.support.meltano import offline_meltano_env
 
 MELTANO_BIN = Path(sys.executable).parent / "meltano"
@@ -82,15 +86,17 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_schedules_of_meltano_yml_and_its_included_files_in_meltanos_order(project: Path) -> None:
-    specs = read_schedules(project)
-    assert specs == [
-        ScheduleSpec("a-every-minute", "job-a", "* * * * *"),
-        ScheduleSpec("a-manual", "job-a", "@manual"),
-        ScheduleSpec("legacy-elt", "legacy-elt", "@daily"),
-        ScheduleSpec("b-hourly", "job-b", "@HOURLY", source="schedules/more.meltano.yml"),
-        ScheduleSpec("b-weekdays", "job-b", "0 9 * * 1-5", source="schedules/more.meltano.yml"),
-        ScheduleSpec("b-once", "job-b", "@once", source="schedules/more.meltano.yml"),
+    schedules = read_schedules(project)
+    # The included file is matched by two patterns: it is read, and listed, once.
+    assert [(s.name, s.run_job, s.interval, s.where.file) for s in schedules] == [
+        ("a-every-minute", "job-a", "* * * * *", "meltano.yml"),
+        ("a-manual", "job-a", "@manual", "meltano.yml"),
+        ("legacy-elt", "legacy-elt", "@daily", "meltano.yml"),
+        ("b-hourly", "job-b", "@HOURLY", "schedules/more.meltano.yml"),
+        ("b-weekdays", "job-b", "0 9 * * 1-5", "schedules/more.meltano.yml"),
+        ("b-once", "job-b", "@once", "schedules/more.meltano.yml"),
     ]
+    assert [s.kind for s in schedules] == ["job", "job", "elt", "job", "job", "job"]
 
 
 def meltano_schedule_list(
@@ -115,16 +121,16 @@ def meltano_schedule_list(
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("environment", [None, "prod"])
-def test_the_adapter_finds_the_schedules_meltano_lists(
+def test_the_schedules_read_are_the_ones_meltano_lists(
     project: Path, environment: str | None
 ) -> None:
     # Meltano 4.4.1 lists the included schedules twice with an active environment;
     # compared as sets, the schedules are the same. The legacy form's runs are
     # recorded under the schedule's name (Meltano's --state-id), hence name == job.
-    ours = {(s.name, s.job, cron_of(s.interval)) for s in read_schedules(project, environment)}
+    ours = {(s.name, s.run_job, cron_of(s.interval)) for s in read_schedules(project)}
     meltano = {
         # Meltano's cron_interval keeps an alias in another case as written ("@HOURLY");
-        # its is_valid_cron, and this adapter, read it case-insensitively.
+        # its is_valid_cron, and cron_of, read it case-insensitively.
         (name, job, CRON_INTERVALS.get(cron.lower(), cron) if cron else cron)
         for name, job, cron in meltano_schedule_list(project, environment)
     }
@@ -138,23 +144,46 @@ def write(project: Path, text: str, name: str = "meltano.yml") -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("schedules: [\n", "meltano.yml is not valid YAML (line 2); fix it"),
-        ("- a\n- b\n", "meltano.yml must be a mapping of top-level keys"),
-        ("schedules: {a: 1}\n", "meltano.yml: schedules must be a list"),
-        ("schedules:\n- interval: '@daily'\n", "meltano.yml: schedules[0] has no name"),
-        ("schedules:\n- name: x\n  interval: 5\n", "meltano.yml: schedules[0] ('x'): interval"),
-        ("include_paths: ./x.yml\n", "meltano.yml: include_paths must be a list of glob patterns"),
+        ("", "meltano.yml: meltano.yml is empty: Meltano refuses to load the project"),
+        ("schedules: [\n", "meltano.yml:2: line 2, column 1: invalid YAML: did not find"),
+        ("- a\n- b\n", "meltano.yml: the file must hold a mapping of keys at its top level"),
+        ("schedules: {a: 1}\n", "meltano.yml:1: schedules: must be a list"),
+        ("schedules:\n- interval: '@daily'\n", "meltano.yml:2: schedules[0]: a schedule has no"),
+        ("include_paths: ./x.yml\n", "meltano.yml:1: include_paths[0]: '.' is not a usable"),
     ],
 )
-def test_a_broken_file_is_one_clear_error_naming_it(
+def test_a_file_meltano_cannot_load_is_one_clear_error_naming_file_and_key(
     tmp_path: Path, text: str, message: str
 ) -> None:
     write(tmp_path, text)
     with pytest.raises(ScheduleSourceError) as info:
         read_schedules(tmp_path)
     assert info.value.code == "SCHEDULES_UNREADABLE"
-    assert info.value.message.startswith(message)
+    prefix = f"cannot read the schedules of the Meltano project at {tmp_path}: "
+    assert info.value.message.startswith(prefix + message)
     assert "\n" not in info.value.message
+
+
+def test_mistakes_outside_the_schedules_are_left_to_validate(tmp_path: Path) -> None:
+    # Meltano refuses both (settings as a mapping, an unknown environment key), but the
+    # schedules are plain to read: freshness can still judge them.
+    write(
+        tmp_path,
+        """\
+        plugins:
+          extractors:
+          - name: tap-x
+            settings: {user: {kind: string}}
+        environments:
+        - name: dev
+          variables: {A: b}
+        schedules:
+        - name: daily
+          interval: '@daily'
+          job: job-a
+        """,
+    )
+    assert [s.name for s in read_schedules(tmp_path)] == ["daily"]
 
 
 def test_a_missing_meltano_yml_is_named_and_marked_missing(tmp_path: Path) -> None:
@@ -166,9 +195,13 @@ def test_a_missing_meltano_yml_is_named_and_marked_missing(tmp_path: Path) -> No
 
 
 def test_an_unreadable_meltano_yml_is_named(tmp_path: Path) -> None:
-    (tmp_path / "meltano.yml").mkdir()
-    with pytest.raises(ScheduleSourceError, match=r"cannot read meltano.yml: Is a directory"):
+    (tmp_path / "meltano.yml").write_bytes(b"schedules: []\n# caf\xe9\n")
+    with pytest.raises(ScheduleSourceError) as info:
         read_schedules(tmp_path)
+    assert info.value.message.endswith(
+        "meltano.yml: cannot read the file: not UTF-8 text (byte 20)"
+    )
+    assert "reason" not in info.value.details  # a file that is there: the check fails
 
 
 def test_an_include_pattern_matching_a_directory_is_refused_as_meltano_does(
@@ -176,10 +209,10 @@ def test_an_include_pattern_matching_a_directory_is_refused_as_meltano_does(
 ) -> None:
     (tmp_path / "dir.meltano.yml").mkdir()
     write(tmp_path, "include_paths: ['./*.meltano.yml']\n")
-    with pytest.raises(ScheduleSourceError, match="is not a file inside the project"):
+    with pytest.raises(ScheduleSourceError, match=r"'dir\.meltano\.yml' is not a file: Meltano"):
         read_schedules(tmp_path)
 
 
-def test_an_empty_file_has_no_schedules(tmp_path: Path) -> None:
-    write(tmp_path, "")
-    assert read_schedules(tmp_path) == []
+def test_a_project_without_schedules_has_none(tmp_path: Path) -> None:
+    write(tmp_path, "project_id: x\n")
+    assert read_schedules(tmp_path) == ()

@@ -1,10 +1,11 @@
-"""Five-field cron expressions: parsed once, then due times found by walking the calendar.
+"""When a schedule is due: five-field cron expressions read as croniter reads them, in UTC.
 
-Why not croniter: Meltano 4.4.1 computes no due time itself (its
-orchestrators do: Airflow with croniter, or the system's cron), and importing
-croniter (with dateutil) costs ~25 ms, a sixth of a whole ``health`` run. This
-module gives the same answers as croniter for every expression Meltano accepts
--- ``tests/test_schedule_cron_parity.py`` compares them over thousands of
+Meltano 4.4.1 decides which intervals exist (:mod:`.validity`) but computes
+no due time itself: its orchestrators do (Airflow with croniter, or the
+system's cron). Why not croniter itself: importing it (with dateutil) costs
+~25 ms, a sixth of a whole ``health`` run. This module gives the same answers
+as croniter for every expression Meltano accepts --
+``tests/test_schedule_cron_parity.py`` compares them over thousands of
 expressions and reference times, croniter being the oracle -- including
 croniter's own readings, which are what Airflow schedules by:
 
@@ -17,32 +18,56 @@ croniter's own readings, which are what Airflow schedules by:
   any case; ``L`` in the day-of-month is the month's last day (``1-L`` too);
 * all times are UTC, whole minutes.
 
+:func:`cron_of` is the way in from an interval as written: Meltano's aliases
+expanded, ``None`` for a schedule that is never due by time, and
+:class:`InvalidScheduleError` for what Meltano refuses or no scheduler can
+compute.
+
 >>> expression = CronExpression.parse("*/15 9-17 * * mon-fri")
 >>> from datetime import datetime, timezone
 >>> expression.latest(datetime(2024, 5, 18, 12, 0, tzinfo=timezone.utc)).isoformat()
 '2024-05-17T17:45:00+00:00'
+>>> cron_of("@hourly"), cron_of("@manual"), cron_of("*/15 * * * *")
+('0 * * * *', None, '*/15 * * * *')
+>>> latest_due("0 * * * *", datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)).isoformat()
+'2024-05-01T10:00:00+00:00'
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-__all__ = ["CronError", "CronExpression"]
-
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-# (lowest, highest, names) per field: minute, hour, day of month, month, day of week
-_FIELDS: tuple[tuple[int, int, dict[str, int]], ...] = (
-    (0, 59, {}),
-    (0, 23, {}),
-    (1, 31, {}),
-    (1, 12, {name: i + 1 for i, name in enumerate(_MONTHS)}),
-    (0, 6, {name: i for i, name in enumerate(_DAYS)}),
+from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.project.cron.validity import interval_problem
+from gruponos_ext.project.cron.vocabulary import (
+    DAY_OF_MONTH,
+    DAY_OF_WEEK,
+    FIELD_RANGES,
+    MONTH,
+    MONTH_NAMES,
+    WEEKDAY_NAMES,
+    cron_expression,
 )
-_DOM, _DOW = 2, 4
+
+__all__ = [
+    "CronError",
+    "CronExpression",
+    "InvalidScheduleError",
+    "count_due",
+    "cron_of",
+    "latest_due",
+    "next_due",
+]
+
+_NAMES: dict[int, dict[str, int]] = {
+    MONTH: {name: i + 1 for i, name in enumerate(MONTH_NAMES)},
+    DAY_OF_WEEK: {name: i for i, name in enumerate(WEEKDAY_NAMES)},
+}
+_DOM, _DOW = DAY_OF_MONTH, DAY_OF_WEEK
 _LAST = -1  # "L" in the day of month
 # No expression is never due for longer than this (29 February around a century).
 _HORIZON_DAYS = 366 * 12
@@ -53,7 +78,8 @@ class CronError(ValueError):
 
 
 def _value(text: str, index: int) -> int:
-    low, high, names = _FIELDS[index]
+    low, high = FIELD_RANGES[index]
+    names = _NAMES.get(index, {})
     if text.isdigit():
         value = int(text)
         top = 7 if index == _DOW else high  # weekday 7 is Sunday
@@ -154,7 +180,7 @@ class CronExpression:
             parts = raw.split(",")
             if any(not part for part in parts):
                 raise CronError(f"empty list item in {raw!r}")
-            low, high, _ = _FIELDS[index]
+            low, high = FIELD_RANGES[index]
             parsed.append(_Field(tuple(_part(p, index) for p in parts), low, high))
         minute, hour, dom, month, dow = parsed
         starred = [fields[i].replace("?", "*") for i in range(5)]
@@ -227,3 +253,81 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("due times are computed from aware datetimes (UTC)")
     return moment.astimezone(timezone.utc)
+
+
+class InvalidScheduleError(GruponosError):
+    """A schedule's interval is not a cron expression Meltano accepts, or is never due."""
+
+    code = "SCHEDULE_INVALID"
+
+
+def cron_of(interval: str | None) -> str | None:
+    """The 5-field cron expression ``interval`` stands for; ``None`` if it is never due.
+
+    Raises :class:`InvalidScheduleError` for what Meltano's ``is_valid_cron``
+    refuses (saying why) or no scheduler can compute.
+    """
+    expression = cron_expression(interval)
+    if expression is None:
+        return None
+    problem = interval_problem(interval)
+    if problem is not None:
+        raise InvalidScheduleError(
+            f"interval {interval!r} is not a cron expression Meltano accepts: {problem}",
+            details={"interval": interval},
+        )
+    try:
+        _compiled(expression)
+    except CronError as exc:
+        raise InvalidScheduleError(
+            f"interval {interval!r} is accepted by Meltano, but no scheduler can compute when "
+            f"it is due: {exc}",
+            details={"interval": interval},
+        ) from exc
+    return expression
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(cron: str) -> CronExpression:
+    return CronExpression.parse(cron)
+
+
+def _parsed(cron: str) -> CronExpression:
+    try:
+        return _compiled(cron)
+    except CronError as exc:
+        raise InvalidScheduleError(
+            f"cron expression {cron!r}: {exc}", details={"cron": cron}
+        ) from exc
+
+
+def latest_due(cron: str, at: datetime) -> datetime:
+    """The latest time at or before ``at`` that ``cron`` is due (UTC).
+
+    Raises :class:`InvalidScheduleError` for an expression that is never due
+    (``0 0 31 2 *``).
+    """
+    try:
+        return _parsed(cron).latest(at)
+    except CronError as exc:
+        raise InvalidScheduleError(f"cron expression {cron!r} is never due (no such date)") from exc
+
+
+def next_due(cron: str, after: datetime) -> datetime:
+    """The first time strictly after ``after`` that ``cron`` is due (UTC)."""
+    try:
+        return _parsed(cron).next_after(after)
+    except CronError as exc:
+        raise InvalidScheduleError(f"cron expression {cron!r} is never due (no such date)") from exc
+
+
+def count_due(cron: str, after: datetime, until: datetime, *, limit: int = 1000) -> int:
+    """How many due times fall in ``(after, until]``, counting at most ``limit``."""
+    count = 0
+    moment = after
+    while count < limit:
+        moment = next_due(cron, moment)
+        if moment > until:
+            break
+        count += 1
+    return count

@@ -1,4 +1,4 @@
-"""Schedule intervals: which ones Meltano 4.4.1 accepts, and why it refuses the rest.
+"""Which schedule intervals Meltano 4.4.1 accepts, and why it refuses the rest.
 
 Meltano accepts an interval that is one of its aliases (exactly as written:
 ``@once``, ``@manual``, ``@none``, ``@hourly``, ``@daily``, ``@weekly``,
@@ -14,63 +14,32 @@ words what is wrong with a refused interval.
 True
 >>> interval_problem("0 0 * ? *")
 "'?' is allowed only in the day-of-month and day-of-week fields, not in the month field"
->>> cron_expression("@daily")
-'0 0 * * *'
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = [
-    "CRON_ALIASES",
-    "MANUAL_ALIASES",
-    "cron_expression",
-    "interval_problem",
-    "is_valid_interval",
-]
+from gruponos_ext.project.cron.vocabulary import (
+    CRON_ALIASES,
+    DAY_OF_MONTH,
+    DAY_OF_WEEK,
+    FIELD_NAMES,
+    FIELD_RANGES,
+    MANUAL_ALIASES,
+    MONTH,
+    MONTH_NAMES,
+    WEEKDAY_NAMES,
+)
 
-CRON_ALIASES: dict[str, str] = {
-    "@hourly": "0 * * * *",
-    "@daily": "0 0 * * *",
-    "@weekly": "0 0 * * 0",
-    "@monthly": "0 0 1 * *",
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@midnight": "0 0 * * *",
-}
-"""The aliases that stand for a cron expression."""
+__all__ = ["interval_problem", "is_valid_interval"]
 
-MANUAL_ALIASES: tuple[str, ...] = ("@once", "@manual", "@none")
-"""The aliases for a schedule that no orchestrator triggers by time."""
-
-_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
-_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-_DAY, _MONTH, _WEEKDAY = 2, 3, 4
 _ALL_ALIASES = ", ".join((*MANUAL_ALIASES, *CRON_ALIASES))
 
 
 def is_valid_interval(interval: Any) -> bool:
     """Whether Meltano accepts ``interval`` for a schedule (None: no interval, accepted)."""
     return interval is None or interval_problem(interval) is None
-
-
-def cron_expression(interval: str | None) -> str | None:
-    """The five-field cron expression an interval stands for.
-
-    Aliases expand (in any case, as Meltano's check reads them); the manual
-    aliases and an empty interval give None; anything else is returned as
-    written (stripped).
-    """
-    if interval is None or not interval.strip():
-        return None
-    text = interval.strip()
-    lowered = text.lower()
-    if lowered in MANUAL_ALIASES:
-        return None
-    return CRON_ALIASES.get(lowered, text)
 
 
 def interval_problem(interval: Any) -> str | None:
@@ -86,7 +55,7 @@ def interval_problem(interval: Any) -> str | None:
             return f"write it in lower case ('{expression}'), as Meltano accepts it only so"
         return f"unknown alias; Meltano knows {_ALL_ALIASES}"
     fields = expression.split()
-    if len(fields) != len(_FIELDS):
+    if len(fields) != len(FIELD_NAMES):
         if not fields:
             return f"it is empty: give a cron expression or one of {_ALL_ALIASES}"
         extra = " (Meltano's cron has no seconds or year field)" if len(fields) > 5 else ""
@@ -102,18 +71,18 @@ def interval_problem(interval: Any) -> str | None:
 
 
 def _field_problem(text: str, index: int) -> str | None:
-    name = _FIELDS[index]
+    name = FIELD_NAMES[index]
     if text == "*":
         return None
     if text == "?":
-        if index in (_DAY, _WEEKDAY):
+        if index in (DAY_OF_MONTH, DAY_OF_WEEK):
             return None
         return (
             f"'?' is allowed only in the day-of-month and day-of-week fields, not in the "
             f"{name} field"
         )
     if text == "l":
-        if index == _DAY:
+        if index == DAY_OF_MONTH:
             return None
         return f"'L' (last day) is allowed only in the day-of-month field, not in the {name} field"
     problems = [_part_problem(part, index) for part in text.split(",")]
@@ -123,7 +92,7 @@ def _field_problem(text: str, index: int) -> str | None:
 
 
 def _part_problem(part: str, index: int) -> str | None:
-    low, high = _RANGES[index]
+    low, high = FIELD_RANGES[index]
     if "/" in part:
         base, step = part.split("/", 1)
         if not (_number(step) or 0) > 0:
@@ -139,9 +108,9 @@ def _part_problem(part: str, index: int) -> str | None:
         if start is None or end is None:
             bad = start_text if start is None else end_text
             return _not_a_value(bad, index)
-        if start > end and index == _WEEKDAY:
+        if start > end and index == DAY_OF_WEEK:
             return None  # Meltano allows wrapping weekday ranges such as fri-mon
-        if end == 7 and index == _WEEKDAY:
+        if end == 7 and index == DAY_OF_WEEK:
             end = 0
         if low <= start <= high and low <= end <= high:
             return None
@@ -149,7 +118,7 @@ def _part_problem(part: str, index: int) -> str | None:
     value = _value(part, index)
     if value is None:
         return _not_a_value(part, index)
-    if index == _WEEKDAY and value == 7:
+    if index == DAY_OF_WEEK and value == 7:
         return None
     if low <= value <= high:
         return None
@@ -162,12 +131,12 @@ def _value(text: str, index: int) -> int | None:
     number = _number(text)
     if number is not None:
         return number
-    if index == _MONTH and text in _MONTHS:
-        return _MONTHS.index(text) + 1
-    if index == _WEEKDAY and text in _WEEKDAYS:
-        return _WEEKDAYS.index(text)
+    if index == MONTH and text in MONTH_NAMES:
+        return MONTH_NAMES.index(text) + 1
+    if index == DAY_OF_WEEK and text in WEEKDAY_NAMES:
+        return WEEKDAY_NAMES.index(text)
     if text == "l":
-        return 31 if index == _DAY else None
+        return 31 if index == DAY_OF_MONTH else None
     return None
 
 
@@ -184,5 +153,5 @@ def _number(text: str) -> int | None:
 def _not_a_value(text: str, index: int) -> str:
     if not text:
         return "a value is missing"
-    names = {_MONTH: " or a month name (jan-dec)", _WEEKDAY: " or a weekday name (sun-sat)"}
+    names = {MONTH: " or a month name (jan-dec)", DAY_OF_WEEK: " or a weekday name (sun-sat)"}
     return f"'{text}' is not a number{names.get(index, '')}"
