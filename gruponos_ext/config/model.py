@@ -97,6 +97,7 @@ class GruponosMeltanoSettings(BaseModel):
         validate_default=False,
         hide_input_in_errors=True,
         allow_inf_nan=False,
+        defer_build=True,  # built below, by _build_without_plugins
     )
 
     # -- general
@@ -565,6 +566,30 @@ class GruponosMeltanoSettings(BaseModel):
                 dumped[name] = value
         return dumped
 
+
+def _build_without_plugins(model: type[BaseModel]) -> None:
+    """Build ``model``'s validator with third-party pydantic plugins switched off.
+
+    A pydantic plugin (entry-point group ``pydantic``) is handed every input
+    the models it observes validate: for these settings that is the raw
+    values, secrets included, so none is given them. Measured side effect
+    (bench/bench_startup.py): ``health`` no longer scans entry points with
+    importlib.metadata, ~10 ms. Other models keep their plugins: pydantic's
+    cache of them is not touched, and the variable is restored at once.
+    """
+    previous = os.environ.get(_DISABLE_PLUGINS)
+    os.environ[_DISABLE_PLUGINS] = "__all__"
+    try:
+        model.model_rebuild(force=True)
+    finally:
+        if previous is None:
+            del os.environ[_DISABLE_PLUGINS]
+        else:
+            os.environ[_DISABLE_PLUGINS] = previous
+
+
+_DISABLE_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
+_build_without_plugins(GruponosMeltanoSettings)
 
 SHAPES: dict[str, FieldShape] = {
     name: shape_of(name, info) for name, info in GruponosMeltanoSettings.model_fields.items()

@@ -328,7 +328,7 @@ class GruponosMeltanoContainer(Container):
     def _schedule_freshness_check(self) -> HealthCheck:
         """``schedules:freshness`` over the project's meltano.yml and the state store."""
         from gruponos_ext.health.freshness import schedule_freshness_check
-        from gruponos_ext.project import read_schedules
+        from gruponos_ext.project.schedules import read_schedules
 
         settings = self.settings
         root = settings.project_root

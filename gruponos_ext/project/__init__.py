@@ -33,7 +33,7 @@ The package, one room per step:
 * :mod:`.cron`: schedule intervals: which ones Meltano accepts, when one is due;
 * :mod:`.rules`: one module per rule family;
 * :mod:`.codes`, :mod:`.findings`: rule codes, findings and reports;
-* :mod:`.api`: the entry points above;
+* :mod:`.api`, :mod:`.schedules`, :mod:`.errors`: the entry points above, and why they refuse;
 * :mod:`.render`: the ``validate`` command's text and JSON output.
 """
 
@@ -46,15 +46,13 @@ from gruponos_ext._lazy import lazy_exports
 if TYPE_CHECKING:
     from gruponos_ext.project.api import (
         DEFAULT_UTILITY_NAME,
-        ProjectLoadError,
-        ScheduleSourceError,
         load_project,
         read_model,
         read_project,
-        read_schedules,
         validate_project,
     )
     from gruponos_ext.project.codes import RULES, Rule, Severity
+    from gruponos_ext.project.errors import ProjectLoadError, ScheduleSourceError
     from gruponos_ext.project.findings import ProjectFinding, ProjectReport, Where
     from gruponos_ext.project.loading import MELTANO_FILE
     from gruponos_ext.project.model import (
@@ -67,6 +65,7 @@ if TYPE_CHECKING:
         Schedule,
         Task,
     )
+    from gruponos_ext.project.schedules import read_schedules
     from gruponos_ext.project.yamlio import MAX_FILE_BYTES
 
 __all__ = [
@@ -100,12 +99,12 @@ __getattr__ = lazy_exports(
     __name__,
     {
         "DEFAULT_UTILITY_NAME": ".api",
-        "ProjectLoadError": ".api",
-        "ScheduleSourceError": ".api",
+        "ProjectLoadError": ".errors",
+        "ScheduleSourceError": ".errors",
         "load_project": ".api",
         "read_model": ".api",
         "read_project": ".api",
-        "read_schedules": ".api",
+        "read_schedules": ".schedules",
         "validate_project": ".api",
         "RULES": ".codes",
         "Rule": ".codes",

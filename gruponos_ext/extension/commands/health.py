@@ -67,7 +67,9 @@ def health(
         )
         report = run_health(container, checks=checks, tags=tags, timeout=timeout)
         choice = active_profile(container)
-        document = {**to_ietf_json(report), "profile": choice.to_dict()}
+        # Built only when written: its version look-up reads the package metadata (~3 ms).
+        written = output_format == "json" or json_report is not None
+        document = {**to_ietf_json(report), "profile": choice.to_dict()} if written else {}
         if output_format == "json":
             emit_json(document)
         else:
