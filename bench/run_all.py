@@ -176,6 +176,7 @@ def key_figures(benches: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(
             f"validate, {refusal['bytes'] / 1e6:.0f} MB meltano.yml refused in "
             f"{refusal['median_s'] * 1e6:.0f} us (peak {refusal['peak_mib']:.2f} MiB)"
+        )
     report = benches.get("report", {})
     if "median_s" in report:
         lines.append(
