@@ -38,6 +38,7 @@ __all__ = [
     "StateDriverMissingError",
     "StateStoreError",
     "from_timestamp",
+    "to_time",
     "to_timestamp",
 ]
 
@@ -56,6 +57,13 @@ def to_timestamp(value: datetime) -> float:
 def from_timestamp(value: float) -> datetime:
     """An aware UTC datetime from seconds since the epoch."""
     return datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+def to_time(value: float | datetime) -> datetime:
+    """An aware UTC datetime from epoch seconds (SQLite) or an aware datetime (PostgreSQL)."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc)
+    return from_timestamp(float(value))
 
 
 def _iso(value: datetime | None) -> str | None:
