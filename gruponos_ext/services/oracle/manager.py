@@ -32,7 +32,7 @@ from gruponos_ext.core.deadline import DeadlineExceeded, call_within
 from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.result import Result
 from gruponos_ext.services.breaker import CircuitOpenError
-from gruponos_ext.services.oracle.config import OracleConfig, OracleSettings, build_dsn
+from gruponos_ext.services.oracle.config import OracleConfig, build_dsn
 from gruponos_ext.services.oracle.errors import (
     OracleManagerClosedError,
     OracleServiceError,
@@ -42,6 +42,7 @@ from gruponos_ext.services.oracle.errors import (
 )
 
 if TYPE_CHECKING:
+    from gruponos_ext.config import GruponosMeltanoSettings
     from gruponos_ext.core.redaction import Redactor
     from gruponos_ext.services.breaker import CircuitBreaker
 
@@ -108,7 +109,7 @@ class OracleConnectionManager:
     @classmethod
     def from_settings(
         cls,
-        settings: OracleSettings,
+        settings: GruponosMeltanoSettings,
         *,
         breaker: CircuitBreaker | None = None,
         redactor: Redactor | None = None,

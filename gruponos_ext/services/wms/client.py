@@ -32,7 +32,7 @@ from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.core.result import Result
 from gruponos_ext.services.breaker import CircuitOpenError
-from gruponos_ext.services.wms.config import WmsConfig, WmsSettings
+from gruponos_ext.services.wms.config import WmsConfig
 from gruponos_ext.services.wms.errors import (
     WmsAuthRejectedError,
     WmsBadResponseError,
@@ -48,6 +48,7 @@ from gruponos_ext.services.wms.errors import (
 if TYPE_CHECKING:
     import urllib.request
 
+    from gruponos_ext.config import GruponosMeltanoSettings
     from gruponos_ext.services.breaker import CircuitBreaker
 
 __all__ = ["WmsApiClient", "WmsProbe"]
@@ -123,7 +124,7 @@ class WmsApiClient:
     @classmethod
     def from_settings(
         cls,
-        settings: WmsSettings,
+        settings: GruponosMeltanoSettings,
         *,
         breaker: CircuitBreaker | None = None,
         redactor: Redactor | None = None,
