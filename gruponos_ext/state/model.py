@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -68,6 +68,23 @@ def to_time(value: float | datetime) -> datetime:
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` as JSON: ISO-8601 for times, an enum's value, a record's ``to_dict()``."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_json_ready(v) for v in value]
+    to_dict = getattr(value, "to_dict", None)
+    return to_dict() if callable(to_dict) else value
+
+
+def _fields_json(record: Any, **more: Any) -> dict[str, Any]:
+    """Every field of the dataclass ``record`` in declaration order, JSON-ready; then ``more``."""
+    return {f.name: _json_ready(getattr(record, f.name)) for f in fields(record)} | more
 
 
 class StateStoreError(GruponosError):
@@ -191,12 +208,7 @@ class LockOwner:
         return f"run {self.context_id} on host {self.host} (pid {self.pid})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "context_id": self.context_id,
-            "host": self.host,
-            "pid": self.pid,
-            "started_at": _iso(self.started_at),
-        }
+        return _fields_json(self)
 
 
 class ReclaimReason(str, Enum):
@@ -235,14 +247,7 @@ class LockInfo:
         return f"{self.owner.describe()} since {self.acquired_at.isoformat(timespec='seconds')}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "job": self.job,
-            "owner": self.owner.to_dict(),
-            "acquired_at": _iso(self.acquired_at),
-            "expires_at": _iso(self.expires_at),
-            "stale": None if self.stale is None else self.stale.value,
-            "fence": self.fence,
-        }
+        return _fields_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,16 +403,7 @@ class LeaseRenewal:
         return f"run lock of job {self.job!r} lost: it was broken or released"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "job": self.job,
-            "context_id": self.context_id,
-            "held": self.held,
-            "expires_at": _iso(self.expires_at),
-            "lost": None if self.lost is None else self.lost.value,
-            "holder": None if self.holder is None else self.holder.to_dict(),
-            "error": self.error,
-            "message": self.message,
-        }
+        return _fields_json(self, message=self.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,13 +417,7 @@ class HealthCheckRecord:
     critical: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "message": self.message,
-            "duration_s": self.duration_s,
-            "critical": self.critical,
-        }
+        return _fields_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,14 +461,7 @@ class AlertRecord:
     forgotten: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "key": self.key,
-            "time": _iso(self.time),
-            "sent": self.sent,
-            "window_s": self.window_s,
-            "forgotten": self.forgotten,
-        }
+        return _fields_json(self)
 
 
 @dataclass(frozen=True, slots=True)
