@@ -17,7 +17,10 @@ from gruponos_ext.services.oracle.errors import OracleConfigError, OracleNotConf
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
 
-__all__ = ["OracleConfig", "build_dsn"]
+__all__ = ["NOT_CONFIGURED", "OracleConfig", "build_dsn"]
+
+NOT_CONFIGURED = "Oracle is not configured (GRUPONOS_INFRA_ORACLE_HOST is not set)"
+"""Why there is no Oracle to use (a skipped check, :class:`OracleNotConfiguredError`)."""
 
 # Characters that would break out of a connect-descriptor value.
 _DESCRIPTOR_META = re.compile(r"[()=\s]")
@@ -98,9 +101,7 @@ class OracleConfig:
         :class:`OracleConfigError` when the rest is incomplete.
         """
         if not settings.oracle_host:
-            raise OracleNotConfiguredError(
-                "Oracle is not configured (GRUPONOS_INFRA_ORACLE_HOST is not set)"
-            )
+            raise OracleNotConfiguredError(NOT_CONFIGURED)
         secret = settings.oracle_password
         wallet = settings.oracle_wallet_location
         return cls(

@@ -10,7 +10,10 @@ from gruponos_ext.services.wms.errors import WmsConfigError, WmsNotConfiguredErr
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
 
-__all__ = ["WmsConfig"]
+__all__ = ["NOT_CONFIGURED", "WmsConfig"]
+
+NOT_CONFIGURED = "the WMS API is not configured (GRUPONOS_INFRA_WMS_BASE_URL is not set)"
+"""Why there is no WMS API to use (a skipped check, :class:`WmsNotConfiguredError`)."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -73,9 +76,7 @@ class WmsConfig:
     def from_settings(cls, settings: GruponosMeltanoSettings) -> WmsConfig:
         """The configuration the settings describe; :class:`WmsNotConfiguredError` without a URL."""
         if not settings.wms_base_url:
-            raise WmsNotConfiguredError(
-                "the WMS API is not configured (GRUPONOS_INFRA_WMS_BASE_URL is not set)"
-            )
+            raise WmsNotConfiguredError(NOT_CONFIGURED)
         secret = settings.wms_password
         return cls(
             base_url=str(settings.wms_base_url),
