@@ -28,6 +28,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.records import fields_json
 
 __all__ = [
     "ISO_8601",
@@ -81,13 +82,7 @@ class ValidationIssue:
         return f"{where}{field}: {self.message} [{self.rule}, {self.severity.value}]"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "field": self.field,
-            "rule": self.rule,
-            "message": self.message,
-            "severity": self.severity.value,
-            "record": self.record,
-        }
+        return fields_json(self)
 
 
 def _show(value: Any) -> str:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any, ClassVar
 
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.records import fields_json
 from gruponos_ext.core.result import Result
 
 __all__ = [
@@ -68,23 +69,6 @@ def to_time(value: float | datetime) -> datetime:
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def _json_ready(value: Any) -> Any:
-    """``value`` as JSON: ISO-8601 for times, an enum's value, a record's ``to_dict()``."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, tuple):
-        return [_json_ready(v) for v in value]
-    to_dict = getattr(value, "to_dict", None)
-    return to_dict() if callable(to_dict) else value
-
-
-def _fields_json(record: Any, **more: Any) -> dict[str, Any]:
-    """Every field of the dataclass ``record`` in declaration order, JSON-ready; then ``more``."""
-    return {f.name: _json_ready(getattr(record, f.name)) for f in fields(record)} | more
 
 
 class StateStoreError(GruponosError):
@@ -208,7 +192,7 @@ class LockOwner:
         return f"run {self.context_id} on host {self.host} (pid {self.pid})"
 
     def to_dict(self) -> dict[str, Any]:
-        return _fields_json(self)
+        return fields_json(self)
 
 
 class ReclaimReason(str, Enum):
@@ -247,7 +231,7 @@ class LockInfo:
         return f"{self.owner.describe()} since {self.acquired_at.isoformat(timespec='seconds')}"
 
     def to_dict(self) -> dict[str, Any]:
-        return _fields_json(self)
+        return fields_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,7 +387,7 @@ class LeaseRenewal:
         return f"run lock of job {self.job!r} lost: it was broken or released"
 
     def to_dict(self) -> dict[str, Any]:
-        return _fields_json(self, message=self.message)
+        return fields_json(self, message=self.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,7 +401,7 @@ class HealthCheckRecord:
     critical: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return _fields_json(self)
+        return fields_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +445,7 @@ class AlertRecord:
     forgotten: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return _fields_json(self)
+        return fields_json(self)
 
 
 @dataclass(frozen=True, slots=True)
