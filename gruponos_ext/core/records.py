@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-__all__ = ["fields_json", "json_ready"]
+__all__ = ["FieldsJson", "fields_json", "json_ready"]
 
 
 def json_ready(value: Any) -> Any:
@@ -36,3 +36,12 @@ def json_ready(value: Any) -> Any:
 def fields_json(record: Any, **more: Any) -> dict[str, Any]:
     """Every field of the dataclass ``record`` in declaration order, JSON-ready; then ``more``."""
     return {f.name: json_ready(getattr(record, f.name)) for f in fields(record)} | more
+
+
+class FieldsJson:
+    """A dataclass record whose ``to_dict()`` is :func:`fields_json` of itself."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_json(self)

@@ -28,7 +28,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from gruponos_ext.core.errors import GruponosError
-from gruponos_ext.core.records import fields_json
+from gruponos_ext.core.records import FieldsJson
 
 __all__ = [
     "ISO_8601",
@@ -67,7 +67,7 @@ class RuleDefinitionError(GruponosError, ValueError):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class ValidationIssue:
+class ValidationIssue(FieldsJson):
     """One problem in one record; ``record`` is its index in ``validate_many``."""
 
     field: str
@@ -80,9 +80,6 @@ class ValidationIssue:
         where = f"record {self.record}: " if self.record is not None else ""
         field = self.field or "<record>"
         return f"{where}{field}: {self.message} [{self.rule}, {self.severity.value}]"
-
-    def to_dict(self) -> dict[str, Any]:
-        return fields_json(self)
 
 
 def _show(value: Any) -> str:

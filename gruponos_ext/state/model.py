@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from gruponos_ext.core.errors import GruponosError
-from gruponos_ext.core.records import fields_json
+from gruponos_ext.core.records import FieldsJson, fields_json
 from gruponos_ext.core.result import Result
 
 __all__ = [
@@ -162,7 +162,7 @@ class RunRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class LockOwner:
+class LockOwner(FieldsJson):
     """Who holds (or asks for) a job's run lock.
 
     ``pid`` must be a process that lives as long as the run: for a preflight
@@ -191,9 +191,6 @@ class LockOwner:
     def describe(self) -> str:
         return f"run {self.context_id} on host {self.host} (pid {self.pid})"
 
-    def to_dict(self) -> dict[str, Any]:
-        return fields_json(self)
-
 
 class ReclaimReason(str, Enum):
     """Why a lock was found stale and could be taken over."""
@@ -209,7 +206,7 @@ class ReclaimReason(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class LockInfo:
+class LockInfo(FieldsJson):
     """A job's run lock as stored.
 
     ``stale`` is the store's verdict at read time: why the next acquisition
@@ -229,9 +226,6 @@ class LockInfo:
     def describe(self) -> str:
         """``run <ctx> on host h (pid p) since <iso>`` — how refusals name the holder."""
         return f"{self.owner.describe()} since {self.acquired_at.isoformat(timespec='seconds')}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return fields_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +385,7 @@ class LeaseRenewal:
 
 
 @dataclass(frozen=True, slots=True)
-class HealthCheckRecord:
+class HealthCheckRecord(FieldsJson):
     """One check of a stored health report."""
 
     name: str
@@ -399,9 +393,6 @@ class HealthCheckRecord:
     message: str
     duration_s: float
     critical: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return fields_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,7 +421,7 @@ class HealthRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertRecord:
+class AlertRecord(FieldsJson):
     """One de-duplication decision: the alert ``key`` was sent, or suppressed.
 
     ``forgotten`` marks a send taken back because the alert reached no
@@ -443,9 +434,6 @@ class AlertRecord:
     sent: bool
     window_s: float
     forgotten: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return fields_json(self)
 
 
 @dataclass(frozen=True, slots=True)
