@@ -62,19 +62,22 @@ import math
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from gruponos_ext.core.errors import GruponosError
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from gruponos_ext.health.model import HealthReport
     from gruponos_ext.state.model import RunStatus
 
 __all__ = [
+    "JobMetrics",
     "MetricsWriteError",
     "ReportFileRefusedError",
     "atomic_write_text",
@@ -298,6 +301,58 @@ def _numeric(value: object) -> float | None:
     return float(value)
 
 
+def _zero_if_unknown(value: object) -> float:
+    return _numeric(value) or 0.0
+
+
+def _flag(value: object) -> float:
+    return 1.0 if value else 0.0
+
+
+# The gauges of one schedule or one lock in the ``schedules:freshness`` result's
+# details: (detail key, how its value reads (None: no sample), metric, help).
+_SCHEDULE_GAUGES: tuple[tuple[str, Callable[[object], float | None], str, str], ...] = (
+    (
+        "overdue_s",
+        _zero_if_unknown,
+        "gruponos_schedule_overdue_seconds",
+        "Seconds since the first due time the job missed; 0 when it is not overdue.",
+    ),
+    (
+        "critical",
+        _flag,
+        "gruponos_schedule_critical",
+        "1 when the schedule's job is critical (an overdue run fails the health check).",
+    ),
+    (
+        "interval_s",
+        _numeric,
+        "gruponos_schedule_interval_seconds",
+        "The schedule's interval in seconds.",
+    ),
+    (
+        "last_success_ts",
+        _numeric,
+        "gruponos_schedule_last_success_timestamp_seconds",
+        "When the job's last successful run started, in seconds since the epoch.",
+    ),
+)
+_LOCK_GAUGES: tuple[tuple[str, Callable[[object], float | None], str, str], ...] = (
+    (
+        "age_s",
+        _zero_if_unknown,
+        "gruponos_lock_age_seconds",
+        "Seconds since the job's run lock was taken.",
+    ),
+    (
+        "stale",
+        _flag,
+        "gruponos_lock_stale",
+        "1 when the store deems the lock stale (its run is gone or its lease expired).",
+    ),
+)
+
+
 def _schedule_metrics(out: _Exposition, report: HealthReport) -> None:
     """Per-schedule and per-lock gauges from the ``schedules:freshness`` result's details."""
     for result in report.results:
@@ -307,53 +362,31 @@ def _schedule_metrics(out: _Exposition, report: HealthReport) -> None:
             continue
         for entry in (e for e in schedules if isinstance(e, dict)):
             labels = {"schedule": str(entry.get("schedule")), "job": str(entry.get("job"))}
-            out.add(
-                "gruponos_schedule_overdue_seconds",
-                "Seconds since the first due time the job missed; 0 when it is not overdue.",
-                labels,
-                _numeric(entry.get("overdue_s")) or 0.0,
-            )
-            out.add(
-                "gruponos_schedule_critical",
-                "1 when the schedule's job is critical (an overdue run fails the health check).",
-                labels,
-                1 if entry.get("critical") else 0,
-            )
-            for key, name, help_text in (
-                (
-                    "interval_s",
-                    "gruponos_schedule_interval_seconds",
-                    "The schedule's interval in seconds.",
-                ),
-                (
-                    "last_success_ts",
-                    "gruponos_schedule_last_success_timestamp_seconds",
-                    "When the job's last successful run started, in seconds since the epoch.",
-                ),
-            ):
-                value = _numeric(entry.get(key))
-                if value is not None:
-                    out.add(name, help_text, labels, value)
-        _lock_metrics(out, locks)
+            _detail_gauges(out, _SCHEDULE_GAUGES, labels, entry)
+        for lock in (e for e in locks if isinstance(e, dict)):
+            _detail_gauges(out, _LOCK_GAUGES, {"job": str(lock.get("job"))}, lock)
 
 
-def _lock_metrics(out: _Exposition, locks: list[Any]) -> None:
-    """Age and staleness of every held run lock."""
-    for lock in locks:
-        if isinstance(lock, dict):
-            labels = {"job": str(lock.get("job"))}
-            out.add(
-                "gruponos_lock_age_seconds",
-                "Seconds since the job's run lock was taken.",
-                labels,
-                _numeric(lock.get("age_s")) or 0.0,
-            )
-            out.add(
-                "gruponos_lock_stale",
-                "1 when the store deems the lock stale (its run is gone or its lease expired).",
-                labels,
-                1 if lock.get("stale") else 0,
-            )
+def _detail_gauges(
+    out: _Exposition,
+    gauges: tuple[tuple[str, Callable[[object], float | None], str, str], ...],
+    labels: dict[str, str],
+    entry: dict[str, Any],
+) -> None:
+    for key, read, name, help_text in gauges:
+        value = read(entry.get(key))
+        if value is not None:
+            out.add(name, help_text, labels, value)
+
+
+class JobMetrics(TypedDict, total=False):
+    """The job keyword arguments of :func:`render_prometheus`, for its callers to pass on."""
+
+    job: str | None
+    run_status: RunStatus | str | None
+    exit_code: int | None
+    last_success_time: datetime | float | None
+    duration_s: float | None
 
 
 def render_prometheus(
@@ -460,25 +493,14 @@ def write_prometheus_textfile(
     path: Path | str,
     report: HealthReport | None,
     *,
-    job: str | None = None,
-    run_status: RunStatus | str | None = None,
-    exit_code: int | None = None,
-    last_success_time: datetime | float | None = None,
-    duration_s: float | None = None,
     mode: int = FILE_MODE,
     source: str | None = None,
+    **job: Unpack[JobMetrics],
 ) -> Path:
     """Write :func:`render_prometheus` output to ``path`` atomically (mode 0644).
 
-    ``path`` should end in ``.prom`` and sit in node_exporter's
+    ``job`` are the keyword arguments of :func:`render_prometheus` (a job's
+    last run). ``path`` should end in ``.prom`` and sit in node_exporter's
     ``--collector.textfile.directory``; use one file per job.
     """
-    text = render_prometheus(
-        report,
-        job=job,
-        run_status=run_status,
-        exit_code=exit_code,
-        last_success_time=last_success_time,
-        duration_s=duration_s,
-    )
-    return atomic_write_text(path, text, mode=mode, source=source)
+    return atomic_write_text(path, render_prometheus(report, **job), mode=mode, source=source)

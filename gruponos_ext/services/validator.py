@@ -28,6 +28,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.records import FieldsJson
 
 __all__ = [
     "ISO_8601",
@@ -66,7 +67,7 @@ class RuleDefinitionError(GruponosError, ValueError):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class ValidationIssue:
+class ValidationIssue(FieldsJson):
     """One problem in one record; ``record`` is its index in ``validate_many``."""
 
     field: str
@@ -79,15 +80,6 @@ class ValidationIssue:
         where = f"record {self.record}: " if self.record is not None else ""
         field = self.field or "<record>"
         return f"{where}{field}: {self.message} [{self.rule}, {self.severity.value}]"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "field": self.field,
-            "rule": self.rule,
-            "message": self.message,
-            "severity": self.severity.value,
-            "record": self.record,
-        }
 
 
 def _show(value: Any) -> str:
@@ -208,6 +200,23 @@ def _check_bound(rule: str, label: str, bound: Any) -> None:
         raise RuleDefinitionError(f"{rule}: {label} must be a number, got {bound!r}")
 
 
+def _check_range(rule: str, low: Any, high: Any) -> None:
+    """Refuse a range without bounds, or with ``low`` above ``high``."""
+    if low is None and high is None:
+        raise RuleDefinitionError(f"{rule}: give min, max or both")
+    if low is not None and high is not None and low > high:
+        raise RuleDefinitionError(f"{rule}: min {low} > max {high}")
+
+
+def _outside(shown: str, value: Any, low: Any, high: Any) -> str | None:
+    """Why ``value`` (``shown`` in the message) lies outside ``[low, high]``; None inside."""
+    if low is not None and value < low:
+        return f"{shown} is below the minimum {low}"
+    if high is not None and value > high:
+        return f"{shown} is above the maximum {high}"
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class StringLength(Rule):
     """A string whose length is within ``[min, max]`` (either bound optional)."""
@@ -227,20 +236,12 @@ class StringLength(Rule):
                 raise RuleDefinitionError(
                     f"{label}: {bound_name} must be an int >= 0, got {bound!r}"
                 )
-        if self.min is None and self.max is None:
-            raise RuleDefinitionError(f"{label}: give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise RuleDefinitionError(f"{label}: min {self.min} > max {self.max}")
+        _check_range(label, self.min, self.max)
 
     def check(self, value: Any) -> str | None:
         if not isinstance(value, str):
             return f"expected a string, got {_type_name(value)}"
-        size = len(value)
-        if self.min is not None and size < self.min:
-            return f"length {size} is below the minimum {self.min}"
-        if self.max is not None and size > self.max:
-            return f"length {size} is above the maximum {self.max}"
-        return None
+        return _outside(f"length {len(value)}", len(value), self.min, self.max)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,10 +258,7 @@ class NumericRange(Rule):
         label = f"NumericRange({self.field!r})"
         _check_bound(label, "min", self.min)
         _check_bound(label, "max", self.max)
-        if self.min is None and self.max is None:
-            raise RuleDefinitionError(f"{label}: give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise RuleDefinitionError(f"{label}: min {self.min} > max {self.max}")
+        _check_range(label, self.min, self.max)
 
     def check(self, value: Any) -> str | None:
         if not _is_number(value):
@@ -269,11 +267,7 @@ class NumericRange(Rule):
             isinstance(value, Decimal) and value.is_nan()
         ):
             return "is NaN"
-        if self.min is not None and value < self.min:
-            return f"{_show(value)} is below the minimum {self.min}"
-        if self.max is not None and value > self.max:
-            return f"{_show(value)} is above the maximum {self.max}"
-        return None
+        return _outside(_show(value), value, self.min, self.max)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,50 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from gruponos_ext._lazy import lazy_exports
-from gruponos_ext.state.model import (
-    DEFAULT_PRUNE_BATCH,
-    LOCK_HELD,
-    AlertRecord,
-    HealthCheckRecord,
-    HealthRecord,
-    LeaseRenewal,
-    LockAcquisition,
-    LockInfo,
-    LockLoss,
-    LockOwner,
-    PruneResult,
-    ReclaimReason,
-    RunRecord,
-    RunStatus,
-    StateStoreError,
-)
+from gruponos_ext.state import model
+from gruponos_ext.state.model import *  # noqa: F403 - the records: listed once, in model.__all__
 from gruponos_ext.state.protocol import AlertDeduplicator, StateStore
 
 if TYPE_CHECKING:
     from gruponos_ext.state.postgres import PostgresStateStore
     from gruponos_ext.state.sqlite import SqliteStateStore
 
-__all__ = [
-    "DEFAULT_PRUNE_BATCH",
-    "LOCK_HELD",
-    "AlertDeduplicator",
-    "AlertRecord",
-    "HealthCheckRecord",
-    "HealthRecord",
-    "LeaseRenewal",
-    "LockAcquisition",
-    "LockInfo",
-    "LockLoss",
-    "LockOwner",
-    "PostgresStateStore",
-    "PruneResult",
-    "ReclaimReason",
-    "RunRecord",
-    "RunStatus",
-    "SqliteStateStore",
-    "StateStore",
-    "StateStoreError",
-]
+__all__ = ["AlertDeduplicator", "PostgresStateStore", "SqliteStateStore", "StateStore"]
+__all__ += model.__all__
 
 
 __getattr__ = lazy_exports(

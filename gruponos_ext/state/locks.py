@@ -17,6 +17,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from gruponos_ext.core.procfs import PROC, alive, live_stat_fields, pids, stat_fields
 from gruponos_ext.state.model import LockInfo, ReclaimReason
 
 __all__ = [
@@ -30,24 +31,10 @@ __all__ = [
     "stale_reason",
 ]
 
-_PROC = Path("/proc")
-
-
-def _proc_stat_fields(pid: int) -> list[str] | None:
-    """Fields of ``/proc/<pid>/stat`` after the command name (state first), or None."""
-    try:
-        raw = (_PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    # The command name is parenthesised and may itself contain spaces or ')'.
-    _, _, rest = raw.rpartition(")")
-    fields = rest.split()
-    return fields or None
-
 
 def group_alive(pgid: int) -> bool:
     """Whether a live (non-zombie) process is left in process group ``pgid``."""
-    if not _PROC.is_dir():  # no /proc: ask the kernel (zombies then count as alive)
+    if not PROC.is_dir():  # no /proc: ask the kernel (zombies then count as alive)
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
@@ -55,11 +42,9 @@ def group_alive(pgid: int) -> bool:
         except PermissionError:
             return True
         return True
-    for entry in _PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _proc_stat_fields(int(entry.name))  # state, ppid, pgrp, ...
-        if fields and len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+    for pid in pids():
+        fields = live_stat_fields(pid)  # state, ppid, pgrp, ...
+        if fields is not None and len(fields) > 2 and fields[2] == str(pgid):
             return True
     return False
 
@@ -83,8 +68,8 @@ def pid_alive(pid: int) -> bool:
         pass
     except OSError as exc:  # pragma: no cover - other errnos do not occur for signal 0
         return exc.errno == errno.EPERM
-    fields = _proc_stat_fields(pid)
-    return not (fields and fields[0] in ("Z", "X"))
+    # Where /proc cannot be read the kernel's answer stands.
+    return alive(pid) or stat_fields(pid) is None
 
 
 def _read_first_line(path: Path) -> str | None:
@@ -96,7 +81,7 @@ def _read_first_line(path: Path) -> str | None:
 
 def boot_id() -> str | None:
     """This machine's boot id (changes on every boot), or None where unknown."""
-    return _read_first_line(_PROC / "sys/kernel/random/boot_id")
+    return _read_first_line(PROC / "sys/kernel/random/boot_id")
 
 
 def machine_id() -> str | None:
@@ -112,8 +97,8 @@ def pid_namespace() -> str | None:
     not be the pids this process sees.
     """
     try:
-        namespace = os.readlink(_PROC / "self/ns/pid")
-        if os.readlink(_PROC / "self") != str(os.getpid()):
+        namespace = os.readlink(PROC / "self/ns/pid")
+        if os.readlink(PROC / "self") != str(os.getpid()):
             return None
     except OSError:
         return None
@@ -173,7 +158,7 @@ def process_identity(pid: int) -> str | None:
     """
     if pid_namespace() is None:
         return None
-    fields = _proc_stat_fields(pid)
+    fields = stat_fields(pid)
     boot = boot_id()
     # starttime is field 22 of stat; fields here begin at field 3 (state).
     if not fields or len(fields) < 20 or boot is None:

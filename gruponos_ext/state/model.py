@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.records import FieldsJson, fields_json
 from gruponos_ext.core.result import Result
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "StateDriverMissingError",
     "StateStoreError",
     "from_timestamp",
+    "to_time",
     "to_timestamp",
 ]
 
@@ -56,6 +58,13 @@ def to_timestamp(value: datetime) -> float:
 def from_timestamp(value: float) -> datetime:
     """An aware UTC datetime from seconds since the epoch."""
     return datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+def to_time(value: float | datetime) -> datetime:
+    """An aware UTC datetime from epoch seconds (SQLite) or an aware datetime (PostgreSQL)."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc)
+    return from_timestamp(float(value))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -153,7 +162,7 @@ class RunRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class LockOwner:
+class LockOwner(FieldsJson):
     """Who holds (or asks for) a job's run lock.
 
     ``pid`` must be a process that lives as long as the run: for a preflight
@@ -182,14 +191,6 @@ class LockOwner:
     def describe(self) -> str:
         return f"run {self.context_id} on host {self.host} (pid {self.pid})"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "context_id": self.context_id,
-            "host": self.host,
-            "pid": self.pid,
-            "started_at": _iso(self.started_at),
-        }
-
 
 class ReclaimReason(str, Enum):
     """Why a lock was found stale and could be taken over."""
@@ -205,7 +206,7 @@ class ReclaimReason(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class LockInfo:
+class LockInfo(FieldsJson):
     """A job's run lock as stored.
 
     ``stale`` is the store's verdict at read time: why the next acquisition
@@ -225,16 +226,6 @@ class LockInfo:
     def describe(self) -> str:
         """``run <ctx> on host h (pid p) since <iso>`` — how refusals name the holder."""
         return f"{self.owner.describe()} since {self.acquired_at.isoformat(timespec='seconds')}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "job": self.job,
-            "owner": self.owner.to_dict(),
-            "acquired_at": _iso(self.acquired_at),
-            "expires_at": _iso(self.expires_at),
-            "stale": None if self.stale is None else self.stale.value,
-            "fence": self.fence,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,20 +381,11 @@ class LeaseRenewal:
         return f"run lock of job {self.job!r} lost: it was broken or released"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "job": self.job,
-            "context_id": self.context_id,
-            "held": self.held,
-            "expires_at": _iso(self.expires_at),
-            "lost": None if self.lost is None else self.lost.value,
-            "holder": None if self.holder is None else self.holder.to_dict(),
-            "error": self.error,
-            "message": self.message,
-        }
+        return fields_json(self, message=self.message)
 
 
 @dataclass(frozen=True, slots=True)
-class HealthCheckRecord:
+class HealthCheckRecord(FieldsJson):
     """One check of a stored health report."""
 
     name: str
@@ -411,15 +393,6 @@ class HealthCheckRecord:
     message: str
     duration_s: float
     critical: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "message": self.message,
-            "duration_s": self.duration_s,
-            "critical": self.critical,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,7 +421,7 @@ class HealthRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertRecord:
+class AlertRecord(FieldsJson):
     """One de-duplication decision: the alert ``key`` was sent, or suppressed.
 
     ``forgotten`` marks a send taken back because the alert reached no
@@ -461,16 +434,6 @@ class AlertRecord:
     sent: bool
     window_s: float
     forgotten: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "key": self.key,
-            "time": _iso(self.time),
-            "sent": self.sent,
-            "window_s": self.window_s,
-            "forgotten": self.forgotten,
-        }
 
 
 @dataclass(frozen=True, slots=True)

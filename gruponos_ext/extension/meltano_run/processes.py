@@ -14,13 +14,12 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
+from gruponos_ext.core.procfs import cmdline, cwd, environ_value, stat_fields
 from gruponos_ext.extension.meltano_run.argv import MeltanoCommandLine, parse_meltano_argv
 
 __all__ = ["MeltanoProcess", "ancestors", "find_meltano", "meltano_program"]
 
-_PROC = Path("/proc")
 _MAX_DEPTH = 64
 
 
@@ -33,19 +32,11 @@ class MeltanoProcess:
 
 
 def _parent(pid: int) -> int | None:
+    fields = stat_fields(pid)  # state, ppid, ...
     try:
-        raw = (_PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
-        return int(raw.rpartition(")")[2].split()[1])
-    except (OSError, IndexError, ValueError):
+        return int(fields[1]) if fields is not None else None
+    except ValueError:
         return None
-
-
-def _argv(pid: int) -> list[str]:
-    try:
-        raw = (_PROC / str(pid) / "cmdline").read_bytes()
-    except OSError:
-        return []
-    return [part.decode("utf-8", "surrogateescape") for part in raw.split(b"\0")[:-1]]
 
 
 def ancestors(start: int | None = None) -> Iterator[int]:
@@ -61,7 +52,7 @@ def ancestors(start: int | None = None) -> Iterator[int]:
 def find_meltano(*, run_only: bool, start: int | None = None) -> MeltanoProcess | None:
     """The nearest Meltano process above us (only a ``meltano run`` with ``run_only``)."""
     for pid in ancestors(start):
-        line = parse_meltano_argv(_argv(pid))
+        line = parse_meltano_argv(cmdline(pid))
         if line is not None and (line.is_run or not run_only):
             return MeltanoProcess(pid, line)
     return None
@@ -73,21 +64,14 @@ def _absolute(path: str, pid: int) -> str:
         return path
     if os.sep not in path:  # a bare name, found on that process's PATH
         return shutil.which(path, path=_environ_path(pid)) or path
-    try:
-        cwd = os.readlink(_PROC / str(pid) / "cwd")
-    except OSError:
+    directory = cwd(pid)
+    if directory is None:
         return os.path.abspath(path)
-    return os.path.normpath(os.path.join(cwd, path))
+    return os.path.normpath(os.path.join(directory, path))
 
 
 def _environ_path(pid: int) -> str | None:
-    try:
-        for entry in (_PROC / str(pid) / "environ").read_bytes().split(b"\0"):
-            if entry.startswith(b"PATH="):
-                return entry[5:].decode("utf-8", "surrogateescape")
-    except OSError:
-        pass
-    return os.environ.get("PATH")
+    return environ_value(pid, "PATH") or os.environ.get("PATH")
 
 
 def meltano_program(process: MeltanoProcess) -> tuple[str, ...]:

@@ -8,14 +8,12 @@ own (HTTP statuses, SMTP replies) before falling back to it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
 
 from gruponos_ext.core.errors import GruponosError
-from gruponos_ext.core.redaction import mask_urls_in
+from gruponos_ext.core.redaction import Redactor, mask_urls_in
 from gruponos_ext.services.alerts.model import Alert
-
-if TYPE_CHECKING:
-    from gruponos_ext.core.redaction import Redactor
 
 __all__ = [
     "DEFAULT_CHANNEL_TIMEOUT",
@@ -23,6 +21,7 @@ __all__ = [
     "AlertChannel",
     "AlertChannelError",
     "NamedChannel",
+    "RemoteChannel",
     "check_timeout",
     "describe_failure",
     "shown_reason",
@@ -94,6 +93,38 @@ class NamedChannel:
     def timeout(self) -> float:
         """Seconds one delivery may take."""
         return self._timeout
+
+
+class RemoteChannel(NamedChannel):
+    """A channel that talks to a server: its secrets are known, its failures quoted safely.
+
+    ``redactor`` (optional) is what the configuration knows of its secrets;
+    the channel adds its own ``secrets`` and ``credentials`` to it, and every
+    reason it gives passes through the result (:func:`shown_reason`).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        timeout: float,
+        *,
+        redactor: Redactor | None,
+        secrets: Iterable[str] = (),
+        credentials: Iterable[tuple[str | None, str | None]] = (),
+    ) -> None:
+        super().__init__(name, timeout)
+        base = redactor if redactor is not None else Redactor()
+        self._redact = base.including(secrets, credentials=credentials)
+
+    def _undelivered(self, prefix: str, exc: BaseException, wording: str) -> AlertChannelError:
+        """The error of a delivery that raised ``exc``: ``prefix`` and ``wording``, redacted.
+
+        Raise it ``from None``: the original exception's text may quote a secret.
+        """
+        return AlertChannelError(
+            prefix + shown_reason(self._redact, wording),
+            details={"channel": self._name, "cause": type(exc).__name__},
+        )
 
 
 def describe_failure(exc: BaseException, timeout: float | None = None) -> str:

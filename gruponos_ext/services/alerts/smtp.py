@@ -16,9 +16,8 @@ from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.services.alerts.channel import (
     DEFAULT_CHANNEL_TIMEOUT,
     AlertChannelError,
-    NamedChannel,
+    RemoteChannel,
     describe_failure,
-    shown_reason,
 )
 from gruponos_ext.services.alerts.model import Alert
 
@@ -65,7 +64,7 @@ def _header_safe(text: str) -> str:
     return " ".join(text.split())
 
 
-class EmailChannel(NamedChannel):
+class EmailChannel(RemoteChannel):
     """Sends each alert as a plain-text e-mail over SMTP.
 
     Subject ``[SEVERITY] title``; headers ``X-Gruponos-Severity``,
@@ -108,7 +107,10 @@ class EmailChannel(NamedChannel):
             raise ValueError(
                 f"e-mail alerts need valid recipient addresses; bad: {bad or '(none)'}"
             )
-        super().__init__(name, timeout)
+        # The AUTH exchange is base64 of the user and password: an echo of it is caught too.
+        super().__init__(
+            name, timeout, redactor=redactor, credentials=[(user or None, password or None)]
+        )
         self.host = host.strip()
         self.port = port
         self.user = user or None
@@ -118,9 +120,6 @@ class EmailChannel(NamedChannel):
         self.recipients = tuple(recipients)
         self._ssl_context = ssl_context
         self._local_hostname = local_hostname
-        base = redactor if redactor is not None else Redactor()
-        # The AUTH exchange is base64 of the user and password: an echo of it is caught too.
-        self._redact = base.including(credentials=[(self.user, self._password)])
 
     def __repr__(self) -> str:
         return (
@@ -197,11 +196,9 @@ class EmailChannel(NamedChannel):
         except AlertChannelError:
             raise
         except Exception as exc:
-            reason = shown_reason(self._redact, describe_smtp_failure(exc, self._timeout))
+            wording = describe_smtp_failure(exc, self._timeout)
             # ``from None``: smtplib errors can echo what was sent.
-            raise AlertChannelError(
-                f"{where}: {reason}", details={"channel": self._name, "cause": type(exc).__name__}
-            ) from None
+            raise self._undelivered(f"{where}: ", exc, wording) from None
         if refused:
             _log.warning(
                 "alert_email_recipients_refused",

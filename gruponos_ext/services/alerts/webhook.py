@@ -19,7 +19,7 @@ from gruponos_ext.core.redaction import Redactor, mask_url
 from gruponos_ext.services.alerts.channel import (
     DEFAULT_CHANNEL_TIMEOUT,
     AlertChannelError,
-    NamedChannel,
+    RemoteChannel,
     describe_failure,
     shown_reason,
 )
@@ -74,7 +74,7 @@ def _error_body(exc: Any) -> str:
     return lines[0].strip()[:_BODY_QUOTED] if lines else ""
 
 
-class JsonPostChannel(NamedChannel):
+class JsonPostChannel(RemoteChannel):
     """Shared plumbing of the webhook channels: one JSON POST, bounded by ``timeout``.
 
     ``redactor`` (optional) is what the configuration knows of its secrets;
@@ -102,12 +102,15 @@ class JsonPostChannel(NamedChannel):
             raise ValueError(
                 f"{self.kind} URL must be http(s)://host/...; got {mask_url(url)}"
             ) from None
-        super().__init__(name or self.kind, timeout)
         self._url = url.strip()
         # A server may echo the URL, or just its token, percent-decoded or not.
         own = [self._url, unquote(self._url), parts.password or ""]
-        base = redactor if redactor is not None else Redactor()
-        self._redact = base.including(secret for secret in own if secret)
+        super().__init__(
+            name or self.kind,
+            timeout,
+            redactor=redactor,
+            secrets=(secret for secret in own if secret),
+        )
 
     @property
     def masked_url(self) -> str:
@@ -153,12 +156,9 @@ class JsonPostChannel(NamedChannel):
                 details={"channel": self._name, "status": exc.code},
             ) from None
         except Exception as exc:
-            reason = shown_reason(self._redact, describe_http_failure(exc, self._timeout))
+            wording = describe_http_failure(exc, self._timeout)
             # ``from None``: the original exception's text may quote the URL.
-            raise AlertChannelError(
-                f"POST to {self.masked_url} failed: {reason}",
-                details={"channel": self._name, "cause": type(exc).__name__},
-            ) from None
+            raise self._undelivered(f"POST to {self.masked_url} failed: ", exc, wording) from None
 
 
 class WebhookChannel(JsonPostChannel):

@@ -15,7 +15,7 @@ package costs no driver.
 from __future__ import annotations
 
 from gruponos_ext.services.oracle.check import CHECK_NAME, health_check, oracle_service_check
-from gruponos_ext.services.oracle.config import OracleConfig, OracleSettings, build_dsn
+from gruponos_ext.services.oracle.config import OracleConfig, build_dsn
 from gruponos_ext.services.oracle.errors import (
     OracleAuthError,
     OracleConfigError,
@@ -43,7 +43,6 @@ __all__ = [
     "OracleNotConfiguredError",
     "OraclePing",
     "OracleServiceError",
-    "OracleSettings",
     "OracleTimeoutError",
     "OracleTlsError",
     "OracleUnknownServiceError",

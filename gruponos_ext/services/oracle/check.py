@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gruponos_ext.health.model import CheckOutcome, ServiceCheck
+from gruponos_ext.services.oracle.config import NOT_CONFIGURED
 from gruponos_ext.services.oracle.manager import PING_SQL, WORKER_GRACE_S, OracleConnectionManager
 
 __all__ = ["CHECK_NAME", "health_check", "oracle_service_check"]
@@ -18,10 +19,7 @@ def health_check(
     ``None`` (Oracle not configured) is a skip.
     """
     if manager is None:
-        return CheckOutcome.skipped(
-            "Oracle is not configured (GRUPONOS_INFRA_ORACLE_HOST is not set)",
-            component_type="datastore",
-        )
+        return CheckOutcome.skipped(NOT_CONFIGURED, component_type="datastore")
     result = manager.ping(timeout)
     if result.failure:
         return CheckOutcome.failed(

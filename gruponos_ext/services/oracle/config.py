@@ -10,49 +10,20 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from gruponos_ext.services.oracle.errors import OracleConfigError, OracleNotConfiguredError
 
-__all__ = ["OracleConfig", "OracleSettings", "build_dsn"]
+if TYPE_CHECKING:
+    from gruponos_ext.config import GruponosMeltanoSettings
+
+__all__ = ["NOT_CONFIGURED", "OracleConfig", "build_dsn"]
+
+NOT_CONFIGURED = "Oracle is not configured (GRUPONOS_INFRA_ORACLE_HOST is not set)"
+"""Why there is no Oracle to use (a skipped check, :class:`OracleNotConfiguredError`)."""
 
 # Characters that would break out of a connect-descriptor value.
 _DESCRIPTOR_META = re.compile(r"[()=\s]")
-
-
-class _Secret(Protocol):
-    def get_secret_value(self) -> str: ...
-
-
-class OracleSettings(Protocol):
-    """The part of ``GruponosMeltanoSettings`` the Oracle manager reads."""
-
-    @property
-    def oracle_host(self) -> str | None: ...
-    @property
-    def oracle_port(self) -> int: ...
-    @property
-    def oracle_service_name(self) -> str | None: ...
-    @property
-    def oracle_sid(self) -> str | None: ...
-    @property
-    def oracle_user(self) -> str | None: ...
-    @property
-    def oracle_password(self) -> _Secret | None: ...
-    @property
-    def oracle_protocol(self) -> str: ...
-    @property
-    def oracle_wallet_location(self) -> str | os.PathLike[str] | None: ...
-    @property
-    def oracle_pool_min(self) -> int: ...
-    @property
-    def oracle_pool_max(self) -> int: ...
-    @property
-    def oracle_pool_increment(self) -> int: ...
-    @property
-    def oracle_connect_timeout(self) -> float: ...
-    @property
-    def oracle_call_timeout(self) -> float: ...
 
 
 @dataclass(frozen=True, repr=False)
@@ -123,16 +94,14 @@ class OracleConfig:
     __str__ = __repr__
 
     @classmethod
-    def from_settings(cls, settings: OracleSettings) -> OracleConfig:
+    def from_settings(cls, settings: GruponosMeltanoSettings) -> OracleConfig:
         """The configuration the settings describe.
 
         Raises :class:`OracleNotConfiguredError` when no host is set, and
         :class:`OracleConfigError` when the rest is incomplete.
         """
         if not settings.oracle_host:
-            raise OracleNotConfiguredError(
-                "Oracle is not configured (GRUPONOS_INFRA_ORACLE_HOST is not set)"
-            )
+            raise OracleNotConfiguredError(NOT_CONFIGURED)
         secret = settings.oracle_password
         wallet = settings.oracle_wallet_location
         return cls(

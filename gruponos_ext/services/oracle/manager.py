@@ -21,29 +21,28 @@ text and goes through the manager's :class:`~gruponos_ext.core.redaction.Redacto
 from __future__ import annotations
 
 import contextlib
-import threading
+import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from gruponos_ext.core.deadline import DeadlineExceeded, call_within
 from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.result import Result
 from gruponos_ext.services.breaker import CircuitOpenError
-from gruponos_ext.services.oracle.config import OracleConfig, OracleSettings, build_dsn
+from gruponos_ext.services.client import ServiceClient
+from gruponos_ext.services.oracle.config import OracleConfig, build_dsn
 from gruponos_ext.services.oracle.errors import (
     OracleManagerClosedError,
     OracleServiceError,
     OracleTimeoutError,
     classify_oracle_error,
-    config_redactor,
 )
 
 if TYPE_CHECKING:
-    from gruponos_ext.core.redaction import Redactor
-    from gruponos_ext.services.breaker import CircuitBreaker
+    from gruponos_ext.config import GruponosMeltanoSettings
 
 __all__ = ["PING_SQL", "WORKER_GRACE_S", "OracleConnectionManager", "OraclePing"]
 
@@ -55,8 +54,6 @@ WORKER_GRACE_S = 1.0
 half-made connection and tearing the private loop down."""
 # How long close() waits for the driver to close the pool.
 _MIN_CLOSE_WAIT_S = 5.0
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,44 +74,27 @@ class _Phase:
 
 
 # -- the manager -----------------------------------------------------------------
-class OracleConnectionManager:
+class OracleConnectionManager(ServiceClient[OracleConfig]):
     """Connections to the GrupoNOS Oracle database.
 
-    Opens nothing when built. The pool is created on the first
-    :meth:`connection`; :meth:`ping` uses a connection of its own; :meth:`close`
-    (alias :meth:`close_all`, the seed's ``connection_pool`` cleanup) closes
-    the pool. With a ``breaker``, connects and pings go through it.
-
-    ``redactor`` cleans what the server and the driver say before it is
-    shown (by default it knows the configured password; the container passes
-    :meth:`GruponosMeltanoSettings.redactor`, which knows every secret).
+    ``OracleConnectionManager(config, breaker=..., redactor=...)`` or
+    :meth:`from_settings`; opens nothing when built. The pool is created on
+    the first :meth:`connection`; :meth:`ping` uses a connection of its own;
+    :meth:`close` (alias :meth:`close_all`, the seed's ``connection_pool``
+    cleanup) closes the pool. With a ``breaker``, connects and pings go
+    through it. ``redactor`` cleans what the server and the driver say
+    before it is shown.
     """
 
-    def __init__(
-        self,
-        config: OracleConfig,
-        *,
-        breaker: CircuitBreaker | None = None,
-        redactor: Redactor | None = None,
-    ) -> None:
-        self._config = config
-        self._breaker = breaker
-        self._redact = config_redactor(config, redactor)
-        self._dsn = build_dsn(config)
-        self._pool: Any = None
-        self._pool_lock = threading.Lock()
-        self._closed = False
+    # Until the first connection (and again after close): no pool; both change
+    # under the client's lazy lock.
+    _pool: Any = None
+    _closed = False
 
     @classmethod
-    def from_settings(
-        cls,
-        settings: OracleSettings,
-        *,
-        breaker: CircuitBreaker | None = None,
-        redactor: Redactor | None = None,
-    ) -> OracleConnectionManager:
-        """A manager for the database the settings name (see :meth:`OracleConfig.from_settings`)."""
-        return cls(OracleConfig.from_settings(settings), breaker=breaker, redactor=redactor)
+    def config_from_settings(cls, settings: GruponosMeltanoSettings) -> OracleConfig:
+        """See :meth:`OracleConfig.from_settings`."""
+        return OracleConfig.from_settings(settings)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("open" if self._pool is not None else "not created")
@@ -130,18 +110,10 @@ class OracleConnectionManager:
         self.close()
 
     # -- introspection -------------------------------------------------------
-    @property
-    def config(self) -> OracleConfig:
-        return self._config
-
-    @property
-    def breaker(self) -> CircuitBreaker | None:
-        return self._breaker
-
-    @property
+    @functools.cached_property
     def dsn(self) -> str:
         """The connect descriptor (it carries no credentials)."""
-        return self._dsn
+        return build_dsn(self._config)
 
     @property
     def pool_open(self) -> bool:
@@ -171,12 +143,7 @@ class OracleConnectionManager:
             ping = self._guarded(lambda: self._ping_bounded(limit))
         except CircuitOpenError as exc:
             _log.info("oracle_ping_skipped", target=self.describe_target(), reason=exc.code)
-            return Result.fail(
-                f"not connecting to Oracle at {self.describe_target()}: {exc.message}",
-                exc.code,
-                exc.details,
-                exception=exc,
-            )
+            return self._refused(exc, f"connecting to Oracle at {self.describe_target()}")
         except OracleServiceError as exc:
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             _log.warning(
@@ -195,11 +162,6 @@ class OracleConnectionManager:
             server_version=ping.server_version,
         )
         return Result.ok(ping)
-
-    def _guarded(self, fn: Callable[[], T]) -> T:
-        if self._breaker is None:
-            return fn()
-        return self._breaker.call(fn)
 
     def _ping_bounded(self, timeout: float) -> OraclePing:
         # Imported here, not in the worker, so a cold import is not billed to the deadline.
@@ -247,7 +209,7 @@ class OracleConnectionManager:
             connection = await oracledb.connect_async(
                 user=config.user,
                 password=config.password or None,
-                dsn=self._dsn,
+                dsn=self.dsn,
                 tcp_connect_timeout=config.connect_timeout,
             )
             connections.append(connection)
@@ -289,7 +251,7 @@ class OracleConnectionManager:
 
     # -- pool ------------------------------------------------------------------
     def _ensure_pool(self) -> Any:
-        with self._pool_lock:
+        with self._lazy_lock:
             if self._closed:
                 raise OracleManagerClosedError(
                     f"the Oracle connection manager for {self.describe_target()} is closed"
@@ -307,7 +269,7 @@ class OracleConnectionManager:
                 self._pool = oracledb.create_pool(
                     user=config.user,
                     password=config.password or None,
-                    dsn=self._dsn,
+                    dsn=self.dsn,
                     min=config.pool_min,
                     max=config.pool_max,
                     increment=config.pool_increment,
@@ -364,7 +326,7 @@ class OracleConnectionManager:
         in time (a connect of its pool thread is stuck); the manager counts as
         closed anyway.
         """
-        with self._pool_lock:
+        with self._lazy_lock:
             pool, self._pool = self._pool, None
             already = self._closed
             self._closed = True

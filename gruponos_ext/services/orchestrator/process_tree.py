@@ -23,10 +23,10 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
+
+from gruponos_ext.core.procfs import PROC, alive, live_stat_fields, pids
 
 __all__ = [
-    "alive",
     "become_subreaper",
     "descendants",
     "die_with_parent",
@@ -34,7 +34,6 @@ __all__ = [
     "stop_processes",
 ]
 
-_PROC = Path("/proc")
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -63,34 +62,12 @@ def become_subreaper() -> bool:
     return _prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
 
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        raw = (_PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    fields = raw.rpartition(")")[2].split()  # state, ppid, pgrp, ...
-    return fields if len(fields) > 1 else None
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` exists and is not a zombie."""
-    fields = _stat_fields(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
-
-
-def _pids() -> list[int]:
-    try:
-        return [int(entry.name) for entry in _PROC.iterdir() if entry.name.isdigit()]
-    except OSError:
-        return []
-
-
 def descendants(root: int) -> set[int]:
     """Every live process below ``root`` (children, their children...), not ``root``."""
     children: dict[int, list[int]] = {}
-    for pid in _pids():
-        fields = _stat_fields(pid)
-        if fields is not None and fields[0] not in ("Z", "X"):
+    for pid in pids():
+        fields = live_stat_fields(pid)
+        if fields is not None:
             with contextlib.suppress(ValueError):
                 children.setdefault(int(fields[1]), []).append(pid)
     found: set[int] = set()
@@ -108,11 +85,11 @@ def marked_processes(name: str, value: str) -> set[int]:
     needle = f"{name}={value}".encode()
     me = os.getpid()
     found: set[int] = set()
-    for pid in _pids():
+    for pid in pids():
         if pid == me:
             continue
         try:
-            environ = (_PROC / str(pid) / "environ").read_bytes()
+            environ = (PROC / str(pid) / "environ").read_bytes()
         except OSError:
             continue
         if needle in environ.split(b"\0") and alive(pid):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from gruponos_ext.services.wms.check import CHECK_NAME, health_check, wms_service_check
 from gruponos_ext.services.wms.client import WmsApiClient, WmsProbe
-from gruponos_ext.services.wms.config import WmsConfig, WmsSettings
+from gruponos_ext.services.wms.config import WmsConfig
 from gruponos_ext.services.wms.errors import (
     WmsAuthRejectedError,
     WmsBadResponseError,
@@ -39,7 +39,6 @@ __all__ = [
     "WmsNotFoundError",
     "WmsProbe",
     "WmsServerError",
-    "WmsSettings",
     "WmsTimeoutError",
     "WmsTlsError",
     "WmsUnreachableError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gruponos_ext.health.model import CheckOutcome, ServiceCheck
 from gruponos_ext.services.wms.client import WmsApiClient
+from gruponos_ext.services.wms.config import NOT_CONFIGURED
 
 __all__ = ["CHECK_NAME", "health_check", "wms_service_check"]
 
@@ -13,10 +14,7 @@ CHECK_NAME = "wms_api:reachability"
 def health_check(client: WmsApiClient | None, timeout: float | None = None) -> CheckOutcome:
     """The ``wms_api:reachability`` outcome; ``None`` (not configured) is a skip."""
     if client is None:
-        return CheckOutcome.skipped(
-            "the WMS API is not configured (GRUPONOS_INFRA_WMS_BASE_URL is not set)",
-            component_type="system",
-        )
+        return CheckOutcome.skipped(NOT_CONFIGURED, component_type="system")
     result = client.probe(timeout)
     if result.failure:
         return CheckOutcome.failed(

@@ -21,18 +21,17 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gruponos_ext.core.deadline import DeadlineExceeded, call_within
 from gruponos_ext.core.logging import get_logger
-from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.core.result import Result
 from gruponos_ext.services.breaker import CircuitOpenError
-from gruponos_ext.services.wms.config import WmsConfig, WmsSettings
+from gruponos_ext.services.client import ServiceClient
+from gruponos_ext.services.wms.config import WmsConfig
 from gruponos_ext.services.wms.errors import (
     WmsAuthRejectedError,
     WmsBadResponseError,
@@ -48,7 +47,7 @@ from gruponos_ext.services.wms.errors import (
 if TYPE_CHECKING:
     import urllib.request
 
-    from gruponos_ext.services.breaker import CircuitBreaker
+    from gruponos_ext.config import GruponosMeltanoSettings
 
 __all__ = ["WmsApiClient", "WmsProbe"]
 
@@ -92,55 +91,27 @@ class _ServerFailure(Exception):
 
 
 # -- the client ------------------------------------------------------------------
-class WmsApiClient:
+class WmsApiClient(ServiceClient[WmsConfig]):
     """HTTP access to the Oracle WMS REST API.
 
-    Opens nothing when built. :meth:`probe` answers "is the API there, and
-    does it accept us?"; :meth:`get_json` fetches data. With a ``breaker``,
-    transport failures and 5xx answers count against it; 4xx answers do not
-    (the API is up, the request is wrong).
-
-    ``redactor`` cleans what the server says before any message shows it; the
-    client adds its own user/password pair to it (so an echoed
-    ``Authorization: Basic`` header is caught), and the container passes
-    :meth:`GruponosMeltanoSettings.redactor`, which knows every secret.
+    ``WmsApiClient(config, breaker=..., redactor=...)`` or
+    :meth:`from_settings`; opens nothing when built. :meth:`probe` answers
+    "is the API there, and does it accept us?"; :meth:`get_json` fetches
+    data. With a ``breaker``, transport failures and 5xx answers count
+    against it; 4xx answers do not (the API is up, the request is wrong).
+    ``redactor`` cleans what the server says before any message shows it.
     """
 
-    def __init__(
-        self,
-        config: WmsConfig,
-        *,
-        breaker: CircuitBreaker | None = None,
-        redactor: Redactor | None = None,
-    ) -> None:
-        self._config = config
-        self._breaker = breaker
-        base = redactor if redactor is not None else Redactor()
-        self._redact = base.including(credentials=[(config.user, config.password)])
-        self._opener: urllib.request.OpenerDirector | None = None
-        self._opener_lock = threading.Lock()
+    # Built on the first request, under the client's lazy lock.
+    _opener: urllib.request.OpenerDirector | None = None
 
     @classmethod
-    def from_settings(
-        cls,
-        settings: WmsSettings,
-        *,
-        breaker: CircuitBreaker | None = None,
-        redactor: Redactor | None = None,
-    ) -> WmsApiClient:
-        """A client for the API the settings name (see :meth:`WmsConfig.from_settings`)."""
-        return cls(WmsConfig.from_settings(settings), breaker=breaker, redactor=redactor)
+    def config_from_settings(cls, settings: GruponosMeltanoSettings) -> WmsConfig:
+        """See :meth:`WmsConfig.from_settings`."""
+        return WmsConfig.from_settings(settings)
 
     def __repr__(self) -> str:
         return f"WmsApiClient(base_url={self._config.base_url!r}, user={self._config.user!r})"
-
-    @property
-    def config(self) -> WmsConfig:
-        return self._config
-
-    @property
-    def breaker(self) -> CircuitBreaker | None:
-        return self._breaker
 
     def close(self) -> None:
         """Nothing to release (every request uses its own connection); for symmetric wiring."""
@@ -225,12 +196,7 @@ class WmsApiClient:
             answer = failure.answer
         except CircuitOpenError as exc:
             _log.info("wms_request_skipped", url=url, reason=exc.code)
-            return Result.fail(
-                f"not calling the WMS API at {url}: {exc.message}",
-                exc.code,
-                exc.details,
-                exception=exc,
-            )
+            return self._refused(exc, f"calling the WMS API at {url}")
         except WmsError as exc:
             return self._failed(exc, url, started)
         error = self._status_error(answer, url, probing)
@@ -244,11 +210,6 @@ class WmsApiClient:
             fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
         _log.warning("wms_request_failed", **fields)
         return Result.fail(error.message, error.code, error.details, exception=error)
-
-    def _guarded(self, fn: Callable[[], _Answer]) -> _Answer:
-        if self._breaker is None:
-            return fn()
-        return self._breaker.call(fn)
 
     def _status_error(self, answer: _Answer, url: str, probing: bool) -> WmsError | None:
         status = answer.status
@@ -368,7 +329,7 @@ class WmsApiClient:
         )
 
     def _get_opener(self) -> urllib.request.OpenerDirector:
-        with self._opener_lock:
+        with self._lazy_lock:
             if self._opener is None:
                 self._opener = _build_opener(self._config.verify_tls)
             return self._opener

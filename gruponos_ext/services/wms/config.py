@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from gruponos_ext.services.wms.errors import WmsConfigError, WmsNotConfiguredError
 
-__all__ = ["WmsConfig", "WmsSettings"]
+if TYPE_CHECKING:
+    from gruponos_ext.config import GruponosMeltanoSettings
 
+__all__ = ["NOT_CONFIGURED", "WmsConfig"]
 
-class _Secret(Protocol):
-    def get_secret_value(self) -> str: ...
-
-
-class WmsSettings(Protocol):
-    """The part of ``GruponosMeltanoSettings`` the WMS client reads."""
-
-    @property
-    def wms_base_url(self) -> str | None: ...
-    @property
-    def wms_user(self) -> str | None: ...
-    @property
-    def wms_password(self) -> _Secret | None: ...
-    @property
-    def wms_health_path(self) -> str: ...
-    @property
-    def wms_timeout(self) -> float: ...
-    @property
-    def wms_verify_tls(self) -> bool: ...
+NOT_CONFIGURED = "the WMS API is not configured (GRUPONOS_INFRA_WMS_BASE_URL is not set)"
+"""Why there is no WMS API to use (a skipped check, :class:`WmsNotConfiguredError`)."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -88,12 +73,10 @@ class WmsConfig:
     __str__ = __repr__
 
     @classmethod
-    def from_settings(cls, settings: WmsSettings) -> WmsConfig:
+    def from_settings(cls, settings: GruponosMeltanoSettings) -> WmsConfig:
         """The configuration the settings describe; :class:`WmsNotConfiguredError` without a URL."""
         if not settings.wms_base_url:
-            raise WmsNotConfiguredError(
-                "the WMS API is not configured (GRUPONOS_INFRA_WMS_BASE_URL is not set)"
-            )
+            raise WmsNotConfiguredError(NOT_CONFIGURED)
         secret = settings.wms_password
         return cls(
             base_url=str(settings.wms_base_url),

@@ -9,12 +9,9 @@ committed); the same statement records the decision in the history.
 
 from __future__ import annotations
 
-from typing import Any
-
 from gruponos_ext.core.logging import get_logger
-from gruponos_ext.state.model import AlertRecord
-from gruponos_ext.state.postgres.database import PostgresDatabase
-from gruponos_ext.state.rows import alert_from_row, check_limit
+from gruponos_ext.state.common.alerts import StoreAlerts
+from gruponos_ext.state.postgres.database import PgConnection, PostgresDatabase
 
 __all__ = ["PostgresAlerts"]
 
@@ -34,14 +31,14 @@ _DECIDE = (
 )
 
 
-class PostgresAlerts(PostgresDatabase):
-    """``should_send``, ``forget`` and ``alert_history`` on PostgreSQL."""
+class PostgresAlerts(StoreAlerts[PgConnection], PostgresDatabase):
+    """``should_send`` and ``forget`` on PostgreSQL."""
 
     def should_send(self, key: str, window_s: float) -> bool:
         """True unless ``key`` was sent less than ``window_s`` seconds ago (server time)."""
         params = {"key": key, "window": float(window_s), "host": self.hostname}
         with self._transaction("should_send") as conn:
-            row = conn.execute(self.t(_DECIDE), params).fetchone()
+            row = conn.execute(self.sql(_DECIDE), params).fetchone()
         send = bool(row and row["sent"])
         if not send:
             _log.debug("alert_suppressed", key=key, window_s=window_s)
@@ -50,9 +47,11 @@ class PostgresAlerts(PostgresDatabase):
     def forget(self, key: str) -> bool:
         """Take back the latest send of ``key`` (it reached no channel); False if none."""
         with self._transaction("forget") as conn:
-            conn.execute(self.t("SELECT 1 FROM {s}.alert_state WHERE key = %s FOR UPDATE"), (key,))
+            conn.execute(
+                self.sql("SELECT 1 FROM {s}.alert_state WHERE key = %s FOR UPDATE"), (key,)
+            )
             taken_back = conn.execute(
-                self.t(
+                self.sql(
                     "UPDATE {s}.alerts SET forgotten = true WHERE id = (SELECT max(id)"
                     " FROM {s}.alerts WHERE key = %s AND sent AND NOT forgotten) RETURNING id"
                 ),
@@ -60,22 +59,10 @@ class PostgresAlerts(PostgresDatabase):
             ).fetchone()
             if taken_back:
                 conn.execute(
-                    self.t(
+                    self.sql(
                         "UPDATE {s}.alert_state SET last_sent = (SELECT max(at) FROM {s}.alerts"
                         " WHERE key = %s AND sent AND NOT forgotten) WHERE key = %s"
                     ),
                     (key, key),
                 )
         return taken_back is not None
-
-    def alert_history(self, limit: int = 50, *, key: str | None = None) -> list[AlertRecord]:
-        """De-duplication decisions (sent and suppressed) of every host, newest first."""
-        query = "SELECT * FROM {s}.alerts"
-        params: tuple[Any, ...] = ()
-        if key is not None:
-            query += " WHERE key = %s"
-            params = (key,)
-        query += " ORDER BY at DESC, id DESC LIMIT %s"
-        with self._transaction("alert_history", write=False) as conn:
-            rows = conn.execute(self.t(query), (*params, check_limit(limit))).fetchall()
-        return [alert_from_row(r) for r in rows]

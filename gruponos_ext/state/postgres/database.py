@@ -21,32 +21,33 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
+from psycopg import Connection
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
 from gruponos_ext.core.deadline import DeadlineExceeded, call_within, format_seconds
 from gruponos_ext.core.logging import get_logger
 from gruponos_ext.core.redaction import Redactor
-from gruponos_ext.state.base import StoreBase
+from gruponos_ext.state.common.base import StoreBase
 from gruponos_ext.state.model import StateStoreError
 from gruponos_ext.state.postgres.schema import MIGRATION_LOCK_KEY, SCHEMA_VERSION, statements
 from gruponos_ext.state.postgres.target import PostgresTarget, check_schema_name
 
-if TYPE_CHECKING:
-    from psycopg import Connection
-
-__all__ = ["PostgresDatabase"]
+__all__ = ["PgConnection", "PostgresDatabase"]
 
 _log = get_logger("gruponos_ext.state.postgres")
 
 # SQLSTATE classes: 08 connection, 28 authorization, 3D no database, 42501 privilege.
 _DENIED_STATES = ("28", "42501", "3D")
 
+PgConnection = Connection[dict[str, Any]]
+"""A connection whose rows are dicts (column name to value)."""
 
-class PostgresDatabase(StoreBase):
+
+class PostgresDatabase(StoreBase[PgConnection]):
     """A PostgreSQL database and our schema in it: everything the store's tables share.
 
     ``uri`` is the ``state_uri`` (a secret: never shown); ``schema`` the
@@ -83,7 +84,7 @@ class PostgresDatabase(StoreBase):
         self._down: tuple[float, StateStoreError] | None = None
         # One idle connection per process, reused by the next operation (pid: not after fork).
         self._idle_lock = threading.Lock()
-        self._idle: tuple[int, Connection[dict[str, Any]]] | None = None
+        self._idle: tuple[int, PgConnection] | None = None
 
     @property
     def schema(self) -> str:
@@ -97,9 +98,9 @@ class PostgresDatabase(StoreBase):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location!r}, schema={self._schema!r})"
 
-    def t(self, sql: str) -> str:
-        """``sql`` with ``{s}`` replaced by our (checked, quoted) schema name."""
-        return sql.replace("{s}", f'"{self._schema}"')
+    def sql(self, statement: str) -> str:
+        """``statement`` with ``{s}`` replaced by our (checked, quoted) schema name."""
+        return statement.replace("{s}", f'"{self._schema}"')
 
     # -- errors -------------------------------------------------------------------
     def _one_line(self, exc: BaseException) -> str:
@@ -147,13 +148,13 @@ class PostgresDatabase(StoreBase):
         return StateStoreError(message, path=self.location, operation=operation, reason=reason)
 
     # -- connections ----------------------------------------------------------------
-    def _connect(self, operation: str) -> Connection[dict[str, Any]]:
+    def _connect(self, operation: str) -> PgConnection:
         down = self._down
         if down is not None and time.monotonic() < down[0]:
             raise down[1]
         params = self._target.connect_params(self._timeout_s)
 
-        def connect() -> Connection[dict[str, Any]]:
+        def connect() -> PgConnection:
             return psycopg.connect(**params, row_factory=dict_row, autocommit=False)
 
         try:
@@ -167,7 +168,7 @@ class PostgresDatabase(StoreBase):
         self._down = None
         return conn
 
-    def _checkout(self, operation: str) -> tuple[Connection[dict[str, Any]], bool]:
+    def _checkout(self, operation: str) -> tuple[PgConnection, bool]:
         """The idle connection of this process if any (reused: True), else a new one."""
         with self._idle_lock:
             idle, self._idle = self._idle, None
@@ -175,7 +176,7 @@ class PostgresDatabase(StoreBase):
             return idle[1], True
         return self._connect(operation), False
 
-    def _checkin(self, conn: Connection[dict[str, Any]]) -> None:
+    def _checkin(self, conn: PgConnection) -> None:
         """Keep ``conn`` for the next operation (one idle connection per process)."""
         if conn.closed or conn.broken:
             return
@@ -185,7 +186,7 @@ class PostgresDatabase(StoreBase):
                 return
         conn.close()
 
-    def _begin(self, conn: Connection[dict[str, Any]], read_only: bool) -> None:
+    def _begin(self, conn: PgConnection, read_only: bool) -> None:
         conn.execute(
             "SELECT set_config('statement_timeout', %s, true),"
             " set_config('lock_timeout', %s, true),"
@@ -195,9 +196,7 @@ class PostgresDatabase(StoreBase):
         )
 
     @contextmanager
-    def _session(
-        self, operation: str, *, read_only: bool = False
-    ) -> Iterator[Connection[dict[str, Any]]]:
+    def _session(self, operation: str, *, read_only: bool = False) -> Iterator[PgConnection]:
         """One transaction with bounded waits; committed unless it raises.
 
         The connection is this process's idle one when it has one (a server
@@ -228,9 +227,7 @@ class PostgresDatabase(StoreBase):
         self._checkin(conn)
 
     @contextmanager
-    def _transaction(
-        self, operation: str, *, write: bool = True
-    ) -> Iterator[Connection[dict[str, Any]]]:
+    def _transaction(self, operation: str, *, write: bool = True) -> Iterator[PgConnection]:
         """:meth:`_session` once our schema is known to be there and current."""
         self._ensure_ready(operation)
         with self._session(operation, read_only=not write) as conn:
@@ -244,14 +241,14 @@ class PostgresDatabase(StoreBase):
             idle[1].close()
 
     # -- schema ---------------------------------------------------------------------
-    def _version(self, conn: Connection[dict[str, Any]]) -> int | None:
+    def _version(self, conn: PgConnection) -> int | None:
         """Our schema's version; None when the schema or its version table is missing."""
         row = conn.execute(
             "SELECT to_regclass(%s) IS NOT NULL AS present", (f'"{self._schema}".schema_version',)
         ).fetchone()
         if not row or not row["present"]:
             return None
-        got = conn.execute(self.t("SELECT max(version) AS v FROM {s}.schema_version")).fetchone()
+        got = conn.execute(self.sql("SELECT max(version) AS v FROM {s}.schema_version")).fetchone()
         return None if not got or got["v"] is None else int(got["v"])
 
     def _check_version(self, version: int | None, operation: str) -> None:
@@ -302,7 +299,7 @@ class PostgresDatabase(StoreBase):
                 conn.execute(statement)
             if current < SCHEMA_VERSION:
                 conn.execute(
-                    self.t("INSERT INTO {s}.schema_version (version) VALUES (%s)"),
+                    self.sql("INSERT INTO {s}.schema_version (version) VALUES (%s)"),
                     (SCHEMA_VERSION,),
                 )
                 _log.info(
@@ -314,7 +311,7 @@ class PostgresDatabase(StoreBase):
                 )
 
 
-def _quiet_rollback(conn: Connection[dict[str, Any]]) -> None:
+def _quiet_rollback(conn: PgConnection) -> None:
     try:
         if not conn.closed:
             conn.rollback()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sqlite3
 
 from gruponos_ext.core.logging import get_logger
-from gruponos_ext.state.model import AlertRecord
-from gruponos_ext.state.rows import alert_from_row, check_limit
+from gruponos_ext.state.common.alerts import StoreAlerts
 from gruponos_ext.state.sqlite.database import SqliteDatabase
 
 __all__ = ["SqliteAlerts"]
@@ -14,8 +13,8 @@ __all__ = ["SqliteAlerts"]
 _log = get_logger("gruponos_ext.state.store")
 
 
-class SqliteAlerts(SqliteDatabase):
-    """``should_send``, ``forget`` and ``alert_history`` on SQLite."""
+class SqliteAlerts(StoreAlerts[sqlite3.Connection], SqliteDatabase):
+    """``should_send`` and ``forget`` on SQLite."""
 
     def should_send(self, key: str, window_s: float) -> bool:
         """True unless ``key`` was sent less than ``window_s`` seconds ago.
@@ -53,15 +52,3 @@ class SqliteAlerts(SqliteDatabase):
                 (key,),
             )
         return cursor.rowcount > 0
-
-    def alert_history(self, limit: int = 50, *, key: str | None = None) -> list[AlertRecord]:
-        """De-duplication decisions (sent and suppressed), newest first."""
-        query = "SELECT * FROM alerts"
-        params: tuple[Any, ...] = ()
-        if key is not None:
-            query += " WHERE key = ?"
-            params = (key,)
-        query += " ORDER BY at DESC, id DESC LIMIT ?"
-        with self._transaction("alert_history", write=False) as conn:
-            rows = conn.execute(query, (*params, check_limit(limit))).fetchall()
-        return [alert_from_row(r) for r in rows]

@@ -16,7 +16,9 @@ silently replaced by an empty database.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -26,15 +28,29 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gruponos_ext.core.logging import get_logger
-from gruponos_ext.state.base import StoreBase
+from gruponos_ext.state.common.base import StoreBase
 from gruponos_ext.state.model import StateStoreError
 from gruponos_ext.state.sqlite.schema import SCHEMA_VERSION, migrate
 
-__all__ = ["DEFAULT_FILENAME", "SqliteDatabase", "rollback"]
+__all__ = ["DEFAULT_FILENAME", "SqliteDatabase", "in_sqlite_dialect", "rollback"]
 
 _log = get_logger("gruponos_ext.state.store")
 
 DEFAULT_FILENAME = "state.db"
+
+
+_NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+@functools.lru_cache(maxsize=128)
+def in_sqlite_dialect(statement: str) -> str:
+    """A statement of the shared code in SQLite's words: no schema, ``?`` and ``:name``.
+
+    >>> in_sqlite_dialect("SELECT * FROM {s}.runs WHERE job = %s AND id > %(min)s")
+    'SELECT * FROM runs WHERE job = ? AND id > :min'
+    """
+    positional = statement.replace("{s}.", "").replace("%s", "?")
+    return _NAMED_PARAMETER.sub(r":\1", positional)
 
 
 def rollback(conn: sqlite3.Connection) -> None:
@@ -51,7 +67,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     )
 
 
-class SqliteDatabase(StoreBase):
+class SqliteDatabase(StoreBase[sqlite3.Connection]):
     """A state database file: everything the store's tables share.
 
     Nothing is opened by the constructor; the directory, the file and the
@@ -91,6 +107,10 @@ class SqliteDatabase(StoreBase):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self._path)!r})"
+
+    def sql(self, statement: str) -> str:
+        """``statement`` (``{s}.<table>``, ``%s`` / ``%(name)s``) in SQLite's words."""
+        return in_sqlite_dialect(statement)
 
     # -- errors -------------------------------------------------------------------
     def _error(self, exc: sqlite3.Error, operation: str) -> StateStoreError:
@@ -331,7 +351,8 @@ class SqliteDatabase(StoreBase):
         try:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield conn
-            conn.execute("COMMIT")
+            if conn.in_transaction:  # not rolled back by a refusal inside
+                conn.execute("COMMIT")
         except sqlite3.Error as exc:
             rollback(conn)
             raise self._error(exc, operation) from exc

@@ -1,55 +1,26 @@
-"""Retention and self-checks of the SQLite store: ``prune``, ``ping``, ``close``."""
+"""Retention and self-checks of the SQLite store: the prune cutoff, ``ping``, ``close``."""
 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
-from gruponos_ext.core.logging import get_logger
-from gruponos_ext.state.model import DEFAULT_PRUNE_BATCH, PruneResult
-from gruponos_ext.state.rows import log_pruned
+from gruponos_ext.state.common.housekeeping import StoreHousekeeping
 from gruponos_ext.state.sqlite.database import SqliteDatabase, rollback
 from gruponos_ext.state.sqlite.schema import SCHEMA_VERSION
 
 __all__ = ["SqliteHousekeeping"]
 
-_log = get_logger("gruponos_ext.state.store")
 
+class SqliteHousekeeping(StoreHousekeeping[sqlite3.Connection], SqliteDatabase):
+    """Retention by this store's clock, and the store's own health."""
 
-class SqliteHousekeeping(SqliteDatabase):
-    """Bounded retention and the store's own health."""
+    def _cutoff(self, conn: sqlite3.Connection, retention_days: float) -> float:
+        """This store's clock minus ``retention_days``, in seconds since the epoch."""
+        return self.now() - retention_days * 86400.0
 
-    def prune(self, retention_days: float, *, max_rows: int = DEFAULT_PRUNE_BATCH) -> PruneResult:
-        """Delete history older than ``retention_days``, at most ``max_rows`` per table.
-
-        Runs go by their end (or start, if never finished); a run whose
-        lock is still held is kept whatever its age, and locks are never
-        touched. Oldest rows go first, so repeated calls catch up.
-        """
-        if retention_days < 0:
-            raise ValueError(f"retention_days must be >= 0, got {retention_days}")
-        with self._transaction("prune") as conn:
-            cutoff = self.now() - retention_days * 86400.0
-            runs = conn.execute(
-                "DELETE FROM runs WHERE id IN (SELECT id FROM runs r"
-                " WHERE COALESCE(r.finished_at, r.started_at) < ?"
-                " AND NOT EXISTS (SELECT 1 FROM locks l"
-                "  WHERE l.job = r.job AND l.context_id = r.context_id)"
-                " ORDER BY r.id LIMIT ?)",
-                (cutoff, max_rows),
-            ).rowcount
-            health = conn.execute(
-                "DELETE FROM health_results WHERE id IN (SELECT id FROM health_results"
-                " WHERE recorded_at < ? ORDER BY id LIMIT ?)",
-                (cutoff, max_rows),
-            ).rowcount
-            alerts = conn.execute(
-                "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts"
-                " WHERE at < ? ORDER BY id LIMIT ?)",
-                (cutoff, max_rows),
-            ).rowcount
-        return log_pruned(
-            PruneResult(runs=runs, health_results=health, alerts=alerts), retention_days
-        )
+    def _prune_more(self, conn: sqlite3.Connection, params: dict[str, Any]) -> None:
+        """Nothing: the alert decisions live in ``alerts`` only."""
 
     def ping(self) -> str:
         """Open the database (creating it if needed), check it, and try a write.
