@@ -17,6 +17,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -31,6 +32,12 @@ from gruponos_ext.extension.params import (
     report_file_options,
 )
 from gruponos_ext.extension.runtime import AppCommand, ExtensionGroup
+
+if TYPE_CHECKING:  # the commands themselves are imported when invoked
+    from typing_extensions import Unpack
+
+    from gruponos_ext.extension.commands.health import HealthOptions
+    from gruponos_ext.extension.commands.runs import GuardOptions
 
 __all__ = ["cli", "main"]
 
@@ -138,27 +145,11 @@ def validate(strict: bool, ignore: tuple[str, ...], output_format: str) -> int:
 )
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @report_file_options("the health report")
-def health(
-    checks: tuple[str, ...],
-    tags: tuple[str, ...],
-    output_format: str,
-    timeout: float | None,
-    strict: bool,
-    json_file: str | None,
-    prom_file: str | None,
-) -> int:
+def health(**options: Unpack[HealthOptions]) -> int:
     """Run health checks (in parallel, each bounded by its timeout)."""
     from gruponos_ext.extension.commands.health import health
 
-    return health(
-        checks=checks,
-        tags=tags,
-        output_format=output_format,
-        timeout=timeout,
-        strict=strict,
-        json_file=json_file,
-        prom_file=prom_file,
-    )
+    return health(**options)
 
 
 @app_command()
@@ -221,13 +212,7 @@ def dispose(job: str | None, context_id: str | None) -> int:
     help="Retry a failed run this many times (default: run_retries).",
 )
 @report_file_options("the run outcome")
-def guard(
-    job: str,
-    timeout: float | None,
-    retries: int | None,
-    json_file: str | None,
-    prom_file: str | None,
-) -> int:
+def guard(**options: Unpack[GuardOptions]) -> int:
     """Run `meltano run JOB` between preflight and a dispose that always runs.
 
     Dispose runs on success, failure, SIGTERM or SIGINT (forwarded to the run).
@@ -235,9 +220,7 @@ def guard(
     """
     from gruponos_ext.extension.commands.runs import guard
 
-    return guard(
-        job=job, timeout=timeout, retries=retries, json_file=json_file, prom_file=prom_file
-    )
+    return guard(**options)
 
 
 @app_command()

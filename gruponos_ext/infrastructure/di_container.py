@@ -35,6 +35,7 @@ from gruponos_ext.infrastructure import factories as f
 
 if TYPE_CHECKING:
     from gruponos_ext.config import GruponosMeltanoSettings
+    from gruponos_ext.core.registry import Factory
     from gruponos_ext.health.model import HealthCheck
     from gruponos_ext.health.runner import HealthCheckRunner
     from gruponos_ext.state.protocol import StateStore
@@ -214,24 +215,22 @@ class GruponosMeltanoContainer(Container):
 
     def register_production_services(self) -> None:
         """Real services from the settings; strict data validation."""
-        settings = self._register_common("production")
-        self._register_external_services(settings)
-        self._register_state_store(settings)
-        self.register_transient(
-            "data_validator", f.create_strict_data_validator, description="strict record rules"
-        )
-        self.register_singleton(
-            "alert_manager", f.create_alert_manager, description="alert channels from settings"
+        self._register_real_services(
+            "production", f.create_strict_data_validator, "strict record rules"
         )
 
     def register_development_services(self) -> None:
         """Real services from the settings; lenient data validation."""
-        settings = self._register_common("development")
+        self._register_real_services("development", f.create_data_validator, "lenient record rules")
+
+    def _register_real_services(
+        self, profile: Profile, data_validator: Factory, validator_description: str
+    ) -> None:
+        """What the production and development sets share: real systems, stored state."""
+        settings = self._register_common(profile)
         self._register_external_services(settings)
         self._register_state_store(settings)
-        self.register_transient(
-            "data_validator", f.create_data_validator, description="lenient record rules"
-        )
+        self.register_transient("data_validator", data_validator, description=validator_description)
         self.register_singleton(
             "alert_manager", f.create_alert_manager, description="alert channels from settings"
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
@@ -18,10 +18,12 @@ from gruponos_ext.extension.output import ExitCode
 from gruponos_ext.infrastructure.service_keys import ORCHESTRATOR
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from gruponos_ext.health.model import HealthReport
     from gruponos_ext.infrastructure.di_container import GruponosMeltanoContainer
 
-__all__ = ["health", "run_health"]
+__all__ = ["HealthOptions", "health", "run_health"]
 
 
 def run_health(
@@ -46,26 +48,35 @@ def run_health(
     return runner.run(names=list(checks) or None, tags=list(tags) or None)
 
 
-def health(
-    *,
-    checks: Sequence[str],
-    tags: Sequence[str],
-    output_format: str,
-    timeout: float | None,
-    strict: bool,
-    json_file: str | None,
-    prom_file: str | None,
-) -> int:
+class HealthOptions(TypedDict):
+    """``health``'s options, named as the CLI passes them."""
+
+    checks: Sequence[str]
+    tags: Sequence[str]
+    output_format: str
+    timeout: float | None
+    strict: bool
+    json_file: str | None
+    prom_file: str | None
+
+
+def health(**options: Unpack[HealthOptions]) -> int:
     """Run the checks and print the report; 1 when one failed (or warned, with ``strict``)."""
+    output_format, timeout = options["output_format"], options["timeout"]
     from gruponos_ext.health.model import Status
     from gruponos_ext.health.overdue_alerts import alert_overdue_jobs
     from gruponos_ext.health.report import render_text, to_ietf_json
 
     with booted() as container:
         json_report, prom_report = report_files(
-            container.settings, json_file=json_file, prom_file=prom_file, stem="gruponos_health"
+            container.settings,
+            json_file=options["json_file"],
+            prom_file=options["prom_file"],
+            stem="gruponos_health",
         )
-        report = run_health(container, checks=checks, tags=tags, timeout=timeout)
+        report = run_health(
+            container, checks=options["checks"], tags=options["tags"], timeout=timeout
+        )
         choice = active_profile(container)
         # Built only when written: its version look-up reads the package metadata (~3 ms).
         written = output_format == "json" or json_report is not None
@@ -81,7 +92,7 @@ def health(
             json_report.write_json(document)
         if prom_report is not None:
             prom_report.write_prometheus(report)
-    if report.status is Status.FAIL or (strict and report.status is Status.WARN):
+    if report.status is Status.FAIL or (options["strict"] and report.status is Status.WARN):
         return ExitCode.FAILED
     return ExitCode.OK
 

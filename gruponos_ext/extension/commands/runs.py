@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import click
 
@@ -26,12 +26,14 @@ from gruponos_ext.extension.output import ExitCode
 from gruponos_ext.infrastructure.service_keys import ORCHESTRATOR
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from gruponos_ext.config import GruponosMeltanoSettings
     from gruponos_ext.core.errors import GruponosError
     from gruponos_ext.extension.meltano_run.block import RunBlock
     from gruponos_ext.infrastructure.di_container import GruponosMeltanoContainer
 
-__all__ = ["dispose", "guard", "initialize", "preflight"]
+__all__ = ["GuardOptions", "dispose", "guard", "initialize", "preflight"]
 
 
 def initialize(*, force: bool, write: bool = False) -> int:
@@ -196,21 +198,28 @@ def _holding_resources(container: GruponosMeltanoContainer) -> set[str]:
     return held
 
 
-def guard(
-    *,
-    job: str,
-    timeout: float | None,
-    retries: int | None,
-    json_file: str | None,
-    prom_file: str | None,
-) -> int:
+class GuardOptions(TypedDict):
+    """``guard``'s argument and options, named as the CLI passes them."""
+
+    job: str
+    timeout: float | None
+    retries: int | None
+    json_file: str | None
+    prom_file: str | None
+
+
+def guard(**options: Unpack[GuardOptions]) -> int:
     """preflight + `meltano run JOB` + a dispose that always runs; the run's exit code."""
+    job, timeout, retries = options["job"], options["timeout"], options["retries"]
     from gruponos_ext.extension.meltano_run.meltano_bin import meltano_command
 
     with booted() as container:
         settings = container.settings
         json_report, prom_report = report_files(
-            settings, json_file=json_file, prom_file=prom_file, stem=job_stem(job)
+            settings,
+            json_file=options["json_file"],
+            prom_file=options["prom_file"],
+            stem=job_stem(job),
         )
         outcome = container.resolve(ORCHESTRATOR).guard(
             job,

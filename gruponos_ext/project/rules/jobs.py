@@ -254,6 +254,13 @@ def _unknown_command(context: RuleContext, block: Block, target: BlockTarget) ->
     return message
 
 
+# What a loader or a mapping outside an extractor's set is told.
+_STRAY_BLOCK = {
+    "loaders": "loader '{}' has no extractor before it",
+    "mappers": "mapping '{}' is not between an extractor and a loader",
+}
+
+
 def _check_sequence(context: RuleContext, blocks: Sequence[ResolvedBlock]) -> bool:
     """Extractor, mappings, loader adjacent, as meltano's block parser requires."""
     ok = True
@@ -269,36 +276,25 @@ def _check_sequence(context: RuleContext, blocks: Sequence[ResolvedBlock]) -> bo
                 continue
             ok = False
             if nxt < len(blocks):
-                context.add(
-                    "BLOCK_SEQUENCE",
+                where, problem = (
                     blocks[nxt].block.where,
                     f"'{blocks[nxt].text}' comes between extractor '{block.text}' and a "
                     "loader: meltano run needs the extractor, its mappings and the "
                     "loader next to each other",
                 )
             else:
-                context.add(
-                    "BLOCK_SEQUENCE",
+                where, problem = (
                     block.block.where,
                     f"extractor '{block.text}' has no loader after it",
                 )
+            context.add("BLOCK_SEQUENCE", where, problem)
             # Meltano stops at the first broken set: skip to after this set's loader.
             loaders = [i for i in range(nxt, len(blocks)) if blocks[i].kind == "loaders"]
             index = loaders[0] + 1 if loaders else max(nxt, index + 1)
             continue
-        if block.kind == "loaders":
+        stray = _STRAY_BLOCK.get(block.kind)
+        if stray is not None:
             ok = False
-            context.add(
-                "BLOCK_SEQUENCE",
-                block.block.where,
-                f"loader '{block.text}' has no extractor before it",
-            )
-        elif block.kind == "mappers":
-            ok = False
-            context.add(
-                "BLOCK_SEQUENCE",
-                block.block.where,
-                f"mapping '{block.text}' is not between an extractor and a loader",
-            )
+            context.add("BLOCK_SEQUENCE", block.block.where, stray.format(block.text))
         index += 1
     return ok

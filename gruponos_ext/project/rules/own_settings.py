@@ -34,6 +34,18 @@ __all__ = ["check", "exported_text"]
 
 _ORACLE_GROUP = frozenset({"oracle_user", "oracle_password", "oracle_service_name", "oracle_sid"})
 _WMS_GROUP = frozenset({"wms_user", "wms_password"})
+# A system's rule code, the setting that enables it, its name, what it then needs, and
+# the settings its findings cover.
+_ENABLED_SYSTEMS = (
+    (
+        "OWN_ORACLE_INCOMPLETE",
+        "oracle_host",
+        "Oracle",
+        ("oracle_user", "oracle_password"),
+        _ORACLE_GROUP,
+    ),
+    ("OWN_WMS_INCOMPLETE", "wms_base_url", "the WMS API", ("wms_user", "wms_password"), _WMS_GROUP),
+)
 _TRIALS = 6
 
 
@@ -143,43 +155,27 @@ def _legacy_rules(
         return value is not None and value.is_set
 
     covered: set[str] = set()
-    if is_set("oracle_host"):
-        for name in ("oracle_user", "oracle_password"):
-            if not is_set(name):
-                covered |= _ORACLE_GROUP
-                context.add(
-                    "OWN_ORACLE_INCOMPLETE",
-                    where,
-                    f"{label} enables Oracle (oracle_host is set) for {plugin.label} "
-                    f"but {name} is not set",
+    for code, enabler, system, required, group in _ENABLED_SYSTEMS:
+        if not is_set(enabler):
+            continue
+        enabled = f"{label} enables {system} ({enabler} is set) for {plugin.label}"
+        problems = [f"{enabled} but {name} is not set" for name in required if not is_set(name)]
+        if enabler == "oracle_host":
+            service, sid = is_set("oracle_service_name"), is_set("oracle_sid")
+            if service and sid:
+                problems.append(
+                    f"{label} sets both oracle_service_name and oracle_sid for {plugin.label}: "
+                    "set exactly one"
                 )
-        service, sid = is_set("oracle_service_name"), is_set("oracle_sid")
-        if service and sid:
-            covered |= _ORACLE_GROUP
-            context.add(
-                "OWN_ORACLE_INCOMPLETE",
-                where,
-                f"{label} sets both oracle_service_name and oracle_sid for {plugin.label}: "
-                "set exactly one",
-            )
-        elif not service and not sid:
-            covered |= _ORACLE_GROUP
-            context.add(
-                "OWN_ORACLE_INCOMPLETE",
-                where,
-                f"{label} enables Oracle (oracle_host is set) for {plugin.label} "
-                "but sets neither oracle_service_name nor oracle_sid: set exactly one",
-            )
-    if is_set("wms_base_url"):
-        for name in ("wms_user", "wms_password"):
-            if not is_set(name):
-                covered |= _WMS_GROUP
-                context.add(
-                    "OWN_WMS_INCOMPLETE",
-                    where,
-                    f"{label} enables the WMS API (wms_base_url is set) for {plugin.label} "
-                    f"but {name} is not set",
+            elif not service and not sid:
+                problems.append(
+                    f"{enabled} but sets neither oracle_service_name nor oracle_sid: "
+                    "set exactly one"
                 )
+        for problem in problems:
+            context.add(code, where, problem)
+        if problems:
+            covered |= group
     return covered
 
 
