@@ -306,9 +306,12 @@ class HealthCheckRunner:
                 for job in running:
                     pending = job.pending
                     assert pending is not None
-                    if pending.done:
+                    ends = job.started + job.timeout
+                    # An answer counts when it came in time: a check that held the GIL
+                    # past its timeout may be seen done and overdue at the same moment.
+                    if pending.done and (pending.finished_at or now) <= ends:
                         settle(job, self._finished(job, pending))
-                    elif now >= job.started + job.timeout:
+                    elif now >= ends:
                         reason = f"timed out after {format_seconds(job.timeout)} s"
                         settle(job, self._abandon(job, now, reason, abandoned))
                     else:
