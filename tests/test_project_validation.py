@@ -312,6 +312,27 @@ plugins:
     ]
 
 
+def test_oracle_without_a_service_name_or_sid_is_an_error(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        """
+plugins:
+  utilities:
+  - name: gruponos-infra
+    config:
+      oracle_host: db.internal
+      oracle_user: etl
+      oracle_password: $ORA_PASSWORD
+""",
+    )
+
+    assert rendered(validate_project(root)) == [
+        "meltano.yml: plugins.utilities[0].config: the project enables Oracle (oracle_host is "
+        "set) for utility 'gruponos-infra' but sets neither oracle_service_name nor oracle_sid: "
+        "set exactly one",
+    ]
+
+
 def test_wms_without_credentials_is_an_error(tmp_path: Path) -> None:
     root = write_project(
         tmp_path,

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from gruponos_ext.project.codes import RULES, close_codes
 from gruponos_ext.project.findings import Where
@@ -34,17 +34,36 @@ __all__ = ["check", "exported_text"]
 
 _ORACLE_GROUP = frozenset({"oracle_user", "oracle_password", "oracle_service_name", "oracle_sid"})
 _WMS_GROUP = frozenset({"wms_user", "wms_password"})
-# A system's rule code, the setting that enables it, its name, what it then needs, and
-# the settings its findings cover.
+
+
+class _System(NamedTuple):
+    """What enabling an outside system in this extension's settings requires."""
+
+    code: str  # the rule a finding about it carries
+    enabler: str  # the setting that enables it
+    name: str
+    required: tuple[str, ...]
+    exactly_one_of: tuple[str, ...]  # empty: no such choice
+    covers: frozenset[str]  # the settings its findings are about
+
+
 _ENABLED_SYSTEMS = (
-    (
+    _System(
         "OWN_ORACLE_INCOMPLETE",
         "oracle_host",
         "Oracle",
         ("oracle_user", "oracle_password"),
+        ("oracle_service_name", "oracle_sid"),
         _ORACLE_GROUP,
     ),
-    ("OWN_WMS_INCOMPLETE", "wms_base_url", "the WMS API", ("wms_user", "wms_password"), _WMS_GROUP),
+    _System(
+        "OWN_WMS_INCOMPLETE",
+        "wms_base_url",
+        "the WMS API",
+        ("wms_user", "wms_password"),
+        (),
+        _WMS_GROUP,
+    ),
 )
 _TRIALS = 6
 
@@ -155,27 +174,28 @@ def _legacy_rules(
         return value is not None and value.is_set
 
     covered: set[str] = set()
-    for code, enabler, system, required, group in _ENABLED_SYSTEMS:
-        if not is_set(enabler):
+    for system in _ENABLED_SYSTEMS:
+        if not is_set(system.enabler):
             continue
-        enabled = f"{label} enables {system} ({enabler} is set) for {plugin.label}"
-        problems = [f"{enabled} but {name} is not set" for name in required if not is_set(name)]
-        if enabler == "oracle_host":
-            service, sid = is_set("oracle_service_name"), is_set("oracle_sid")
-            if service and sid:
+        enabled = f"{label} enables {system.name} ({system.enabler} is set) for {plugin.label}"
+        problems = [
+            f"{enabled} but {name} is not set" for name in system.required if not is_set(name)
+        ]
+        if system.exactly_one_of:
+            chosen = [name for name in system.exactly_one_of if is_set(name)]
+            if len(chosen) > 1:
                 problems.append(
-                    f"{label} sets both oracle_service_name and oracle_sid for {plugin.label}: "
-                    "set exactly one"
+                    f"{label} sets both {' and '.join(chosen)} for {plugin.label}: set exactly one"
                 )
-            elif not service and not sid:
+            elif not chosen:
                 problems.append(
-                    f"{enabled} but sets neither oracle_service_name nor oracle_sid: "
+                    f"{enabled} but sets neither {' nor '.join(system.exactly_one_of)}: "
                     "set exactly one"
                 )
         for problem in problems:
-            context.add(code, where, problem)
+            context.add(system.code, where, problem)
         if problems:
-            covered |= group
+            covered |= system.covers
     return covered
 
 
