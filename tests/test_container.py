@@ -623,56 +623,55 @@ def test_dispose_timeout_none_runs_cleanups_in_the_calling_thread() -> None:
     assert threads == [threading.current_thread()]
 
 
-def _slow_singleton(entered: threading.Event, release: threading.Event, made: list[Thing]) -> Any:
-    def factory() -> Thing:
-        entered.set()
-        release.wait(30)
-        made.append(Thing("slow"))
-        return made[-1]
+class SlowSingletonBeingResolved:
+    """A container whose singleton ``slow`` a thread is resolving, its factory held.
 
-    return factory
+    ``release`` lets the factory return; ``made`` and ``cleaned`` record the
+    instances created and cleaned up; ``got`` the resolving thread's Result.
+    """
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.made: list[Thing] = []
+        self.cleaned: list[object] = []
+        self.got: list[Any] = []
+        entered = threading.Event()
+
+        def factory() -> Thing:
+            entered.set()
+            self.release.wait(30)
+            self.made.append(Thing("slow"))
+            return self.made[-1]
+
+        self.container = Container()
+        self.container.register_singleton("slow", factory, cleanup=self.cleaned.append)
+        self.resolver = threading.Thread(
+            target=lambda: self.got.append(self.container.try_resolve("slow"))
+        )
+        self.resolver.start()
+        assert entered.wait(10)
 
 
 def test_a_singleton_created_while_dispose_waits_is_cleaned_up_and_never_handed_out() -> None:
-    entered, release = threading.Event(), threading.Event()
-    made: list[Thing] = []
-    cleaned: list[object] = []
-    container = Container()
-    container.register_singleton(
-        "slow", _slow_singleton(entered, release, made), cleanup=cleaned.append
-    )
-    got: list[Any] = []
-    (resolver,) = [threading.Thread(target=lambda: got.append(container.try_resolve("slow")))]
-    resolver.start()
-    assert entered.wait(10)
-    threading.Timer(0.3, release.set).start()  # the factory returns while dispose waits
-    result = container.dispose(timeout=10)
-    resolver.join(10)
+    slow = SlowSingletonBeingResolved()
+    threading.Timer(0.3, slow.release.set).start()  # the factory returns while dispose waits
+    result = slow.container.dispose(timeout=10)
+    slow.resolver.join(10)
     assert result.success and result.value.disposed == ("slow",)
-    assert cleaned == made and len(made) == 1
-    assert got[0].error_code == "CONTAINER_DISPOSED"
+    assert slow.cleaned == slow.made and len(slow.made) == 1
+    assert slow.got[0].error_code == "CONTAINER_DISPOSED"
 
 
 def test_a_singleton_still_being_created_when_dispose_gives_up_is_cleaned_up_later() -> None:
-    entered, release = threading.Event(), threading.Event()
-    made: list[Thing] = []
-    cleaned: list[object] = []
-    container = Container()
-    container.register_singleton(
-        "slow", _slow_singleton(entered, release, made), cleanup=cleaned.append
-    )
-    got: list[Any] = []
-    resolver = threading.Thread(target=lambda: got.append(container.try_resolve("slow")))
-    resolver.start()
-    assert entered.wait(10)
-    first = container.dispose(timeout=0.2)
+    slow = SlowSingletonBeingResolved()
+    first = slow.container.dispose(timeout=0.2)
     assert first.failure and first.error_data["failed"] == ["slow"]
     assert "creating 'slow' timed out after 0.2 s" in (first.error or "")
-    release.set()
-    resolver.join(10)
-    assert got[0].error_code == "CONTAINER_DISPOSED"  # never handed out ...
-    assert cleaned == made and len(made) == 1  # ... and its cleanup ran
-    second = container.dispose(timeout=5)
+    slow.release.set()
+    slow.resolver.join(10)
+    assert slow.got[0].error_code == "CONTAINER_DISPOSED"  # never handed out ...
+    assert slow.cleaned == slow.made and len(slow.made) == 1  # ... and its cleanup ran
+    second = slow.container.dispose(timeout=5)
     assert second.success and second.value.disposed == ("slow",)
 
 

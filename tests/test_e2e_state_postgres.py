@@ -9,7 +9,6 @@ nothing of ours lands in ``public``.
 from __future__ import annotations
 
 import shlex
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,12 +43,8 @@ def count(server: PostgresServer, dbname: str, table: str) -> int:
 
 @pytest.fixture
 def system_db(postgres_server: PostgresServer) -> Iterator[str]:
-    name = f"meltano_{uuid.uuid4().hex[:8]}"
-    postgres_server.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with postgres_server.scratch_database("meltano_") as name:
         yield name
-    finally:
-        postgres_server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

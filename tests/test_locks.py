@@ -20,6 +20,7 @@ import pytest
 from gruponos_ext.state import LOCK_HELD, LockOwner, ReclaimReason, RunStatus
 from gruponos_ext.state.locks import boot_id, pid_alive, process_identity
 from gruponos_ext.state.store import SqliteStateStore
+from tests.support.state import dead_pid
 
 HAS_PROC = Path("/proc/self/stat").exists()
 
@@ -37,19 +38,6 @@ class Clock:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "state" / "state.db"
-
-
-def dead_pid() -> int:
-    """The pid of a process that has exited and been reaped."""
-    proc = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    pid = int(proc.stdout)
-    assert not pid_alive(pid)
-    return pid
 
 
 # -- racing processes -----------------------------------------------------------

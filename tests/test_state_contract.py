@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
@@ -27,23 +25,10 @@ from gruponos_ext.state import (
     RunStatus,
     StateStore,
 )
-from gruponos_ext.state.locks import pid_alive
-from tests.support.state import StoreSpec, open_store
+from tests.support.state import StoreSpec, dead_pid, open_store
 
 LEASE = 0.6  # a lease short enough to wait out
 PAST_LEASE = LEASE + 0.5
-
-
-def dead_pid() -> int:
-    proc = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    pid = int(proc.stdout)
-    assert not pid_alive(pid)
-    return pid
 
 
 def owner(ctx: str, **kw: Any) -> LockOwner:

@@ -49,12 +49,8 @@ def tables(server: PostgresServer, schema: str, dbname: str | None = None) -> se
 @pytest.fixture
 def database(postgres_server: PostgresServer) -> Iterator[str]:
     """A fresh database of the test's own (its ``public`` schema starts empty)."""
-    name = f"gi_db_{uuid.uuid4().hex[:10]}"
-    postgres_server.execute(f'CREATE DATABASE "{name}"')
-    try:
+    with postgres_server.scratch_database("gi_db_") as name:
         yield name
-    finally:
-        postgres_server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_every_table_lives_in_our_schema_and_none_in_public(

@@ -112,8 +112,8 @@ def bytecode_cache_env(
 
 
 @dataclass
-class ExtensionCli:
-    """``gruponos_extension`` run as a process against the project at ``root``."""
+class _CliOnProject:
+    """The CLI pointed at the project at ``root``, with ``env`` added to its environment."""
 
     root: Path
     env: dict[str, str]
@@ -121,6 +121,11 @@ class ExtensionCli:
     @property
     def state_dir(self) -> Path:
         return self.root / ".meltano" / "gruponos-infra"
+
+
+@dataclass
+class ExtensionCli(_CliOnProject):
+    """``gruponos_extension`` run as a process against the project at ``root``."""
 
     def environment(
         self, env: Mapping[str, str] | None = None, unset: Iterable[str] = ()
@@ -229,15 +234,8 @@ def _working_directory(path: Path) -> Iterator[None]:
 
 
 @dataclass
-class InProcessCli:
+class InProcessCli(_CliOnProject):
     """The ``gruponos_extension`` command group run in this process on the project at ``root``."""
-
-    root: Path
-    env: dict[str, str]
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / ".meltano" / "gruponos-infra"
 
     def run(
         self,

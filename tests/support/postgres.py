@@ -200,6 +200,16 @@ class PostgresServer:
     def uri_for(self, dbname: str) -> str:
         return self.uri.rsplit("/", 1)[0] + f"/{dbname}"
 
+    @contextlib.contextmanager
+    def scratch_database(self, prefix: str) -> Iterator[str]:
+        """A new, empty database named ``<prefix><random>``, dropped afterwards."""
+        name = f"{prefix}{uuid.uuid4().hex[:10]}"
+        self.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield name
+        finally:
+            self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 def _alive(pid: int) -> bool:
     try:

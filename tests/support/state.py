@@ -11,15 +11,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gruponos_ext.state.locks import pid_alive
 from gruponos_ext.state.protocol import StateStore
 
-__all__ = ["StoreSpec", "any_store", "open_store", "settings_env", "store_spec"]
+__all__ = ["StoreSpec", "any_store", "dead_pid", "open_store", "settings_env", "store_spec"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +75,16 @@ def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> StoreSpec:
 def any_store(store_spec: StoreSpec) -> StateStore:
     """The store of ``store_spec``."""
     return store_spec.open()
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    pid = int(proc.stdout)
+    assert not pid_alive(pid)
+    return pid
