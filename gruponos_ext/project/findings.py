@@ -196,6 +196,11 @@ class Findings:
         """Every finding so far, in the order found."""
         return tuple(self._items)
 
+    @property
+    def errors(self) -> tuple[ProjectFinding, ...]:
+        """The findings of severity ``error``, in the order found."""
+        return tuple(f for f in self._items if f.severity == "error")
+
     def has_errors(self) -> bool:
         """Whether any finding so far is an error."""
         return any(f.severity == "error" for f in self._items)

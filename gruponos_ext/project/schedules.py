@@ -13,7 +13,7 @@ from pathlib import Path
 from gruponos_ext.project.build import build_model
 from gruponos_ext.project.codes import RULES
 from gruponos_ext.project.errors import ScheduleSourceError
-from gruponos_ext.project.findings import Findings, ProjectFinding
+from gruponos_ext.project.findings import Findings
 from gruponos_ext.project.loading import load_files
 from gruponos_ext.project.model import Schedule
 from gruponos_ext.project.yamlio import collector_paused
@@ -39,17 +39,13 @@ def read_schedules(project_root: Path | str) -> tuple[Schedule, ...]:
     with collector_paused():
         files = load_files(root, findings)
         if not files or findings.has_errors():  # every file error makes Meltano refuse
-            raise ScheduleSourceError(root, _errors(findings) or findings.items)
+            raise ScheduleSourceError(root, findings.errors or findings.items)
         model = build_model(root, files, findings)
     broken = tuple(
         f
-        for f in _errors(findings)
+        for f in findings.errors
         if RULES[f.code].stage == "load" and f.key_path.startswith("schedules")
     )
     if broken:
         raise ScheduleSourceError(root, broken)
     return model.schedules
-
-
-def _errors(findings: Findings) -> tuple[ProjectFinding, ...]:
-    return tuple(f for f in findings.items if f.severity == "error")
