@@ -61,7 +61,6 @@ import json
 import math
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from enum import Enum
@@ -69,6 +68,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.files import create_exclusive
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -187,15 +187,15 @@ def atomic_write_text(
     file when it cannot be written; no temporary file is left.
     """
     target = report_target(path, source=source)
-    tmp: str | None = None
+    tmp: Path | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, tmp = create_exclusive(target.parent, f".{target.name}.", ".tmp")
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp creates 0600; the collector may run as another user.
+        # Created 0600; the collector may run as another user.
         os.chmod(tmp, mode)
         os.replace(tmp, target)
         tmp = None

@@ -11,6 +11,8 @@ by its variable at once, bad values and broken rules together.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
@@ -572,22 +574,37 @@ def _build_without_plugins(model: type[BaseModel]) -> None:
 
     A pydantic plugin (entry-point group ``pydantic``) is handed every input
     the models it observes validate: for these settings that is the raw
-    values, secrets included, so none is given them. Measured side effect
-    (bench/bench_startup.py): ``health`` no longer scans entry points with
-    importlib.metadata, ~10 ms. Other models keep their plugins: pydantic's
-    cache of them is not touched, and the variable is restored at once.
+    values, secrets included, so none is given them
+    (``PYDANTIC_DISABLE_PLUGINS``, pydantic's documented switch). Other
+    models keep their plugins: pydantic's cache of them is not touched, and
+    the variable is restored at once.
+
+    Speed trick, measured by bench/bench_startup.py: pydantic imports its
+    plugin loader, and with it ``importlib.metadata`` (email, zipfile, csv,
+    socket: ~10 ms of every ``health`` run), even when the switch is off.
+    While this one validator is built, a loader that finds no plugins stands
+    in for it; a later model imports the real one. Should pydantic stop
+    importing the loader this way, the switch alone still keeps plugins out.
     """
     previous = os.environ.get(_DISABLE_PLUGINS)
     os.environ[_DISABLE_PLUGINS] = "__all__"
+    stand_in = None
+    if _PLUGIN_LOADER not in sys.modules:
+        stand_in = types.ModuleType(_PLUGIN_LOADER, "no pydantic plugins (gruponos_ext)")
+        stand_in.get_plugins = tuple  # type: ignore[attr-defined]  # () : no plugins
+        sys.modules[_PLUGIN_LOADER] = stand_in
     try:
         model.model_rebuild(force=True)
     finally:
+        if stand_in is not None and sys.modules.get(_PLUGIN_LOADER) is stand_in:
+            del sys.modules[_PLUGIN_LOADER]
         if previous is None:
             del os.environ[_DISABLE_PLUGINS]
         else:
             os.environ[_DISABLE_PLUGINS] = previous
 
 
+_PLUGIN_LOADER = "pydantic.plugin._loader"
 _DISABLE_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
 _build_without_plugins(GruponosMeltanoSettings)
 

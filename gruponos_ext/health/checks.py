@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.files import create_exclusive
 from gruponos_ext.core.result import Result
 from gruponos_ext.health.model import CheckOutcome, HealthCheck
 
@@ -73,17 +74,18 @@ def disk_space_check(
     def run() -> CheckOutcome:
         if target is None:
             return CheckOutcome.skipped("no path configured", component_type="system")
-        import shutil
-
         measured = _nearest_existing(target)
-        usage = shutil.disk_usage(measured)
-        free_mib = usage.free / _MIB
-        text = f"{_mib(usage.free)} free of {_mib(usage.total)} at {target}"
+        # What shutil.disk_usage reads (free = blocks available to this user),
+        # without importing shutil (~1.8 ms, bench/bench_startup.py).
+        usage = os.statvfs(measured)
+        free, total = usage.f_bavail * usage.f_frsize, usage.f_blocks * usage.f_frsize
+        free_mib = free / _MIB
+        text = f"{_mib(free)} free of {_mib(total)} at {target}"
         kwargs = {
             "observed_value": round(free_mib, 1),
             "observed_unit": "MiB",
             "component_type": "system",
-            "details": {"path": str(measured), "total_mib": round(usage.total / _MIB, 1)},
+            "details": {"path": str(measured), "total_mib": round(total / _MIB, 1)},
         }
         if free_mib < fail_mb:
             return CheckOutcome.failed(f"{text} (below {fail_mb:g} MiB)", **kwargs)
@@ -293,8 +295,6 @@ def state_dir_check(
     def run() -> CheckOutcome:
         if target is None:
             return CheckOutcome.skipped("no state directory configured", component_type="system")
-        import tempfile
-
         kind = {"component_type": "system"}
         created = not target.exists()
         try:
@@ -312,7 +312,7 @@ def state_dir_check(
                 f"state directory {target} exists but is not a directory", **kind
             )
         try:
-            fd, probe = tempfile.mkstemp(prefix=".health-", suffix=".tmp", dir=target)
+            fd, probe = create_exclusive(target, ".health-", ".tmp")
             try:
                 os.write(fd, b"gruponos-infra health probe\n")
                 os.fsync(fd)

@@ -29,14 +29,26 @@ late be raised inside the runner's own ``try`` (see ``HealthCheckRunner._work``)
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import threading
+from collections.abc import Callable
 
 __all__ = ["CheckAbandoned", "stop_thread"]
 
-_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
-_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
-_set_async_exc.restype = ctypes.c_int
+
+@functools.cache
+def _set_async_exc() -> Callable[[int, type[BaseException]], int]:
+    """CPython's ``PyThreadState_SetAsyncExc``, typed for ctypes.
+
+    Looked up on the first stop, not at import: ctypes costs ~2 ms of every
+    ``health`` run (bench/bench_startup.py) and most runs abandon nothing.
+    """
+    import ctypes
+
+    setter = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    setter.argtypes = (ctypes.c_ulong, ctypes.py_object)
+    setter.restype = ctypes.c_int
+    return setter
 
 
 class CheckAbandoned(BaseException):
@@ -55,4 +67,4 @@ def stop_thread(thread: threading.Thread) -> bool:
     ident = thread.ident
     if ident is None or not thread.is_alive():
         return False
-    return bool(_set_async_exc(ident, CheckAbandoned) == 1)
+    return bool(_set_async_exc()(ident, CheckAbandoned) == 1)

@@ -8,8 +8,6 @@ shows outside text gets ``settings.redactor()``, which knows every secret.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,6 +142,8 @@ def create_state_store(container: Container) -> StateStore:
 
 def create_temporary_state_store() -> SqliteStateStore:
     """A store in a fresh temporary directory; its cleanup removes the directory."""
+    import tempfile  # here, not at import: only the test profile needs it (~1 ms)
+
     from gruponos_ext.state.sqlite import SqliteStateStore
 
     directory = Path(tempfile.mkdtemp(prefix="gruponos-infra-test-"))
@@ -151,6 +151,8 @@ def create_temporary_state_store() -> SqliteStateStore:
 
 
 def remove_temporary_state_store(store: Any) -> None:
+    import shutil
+
     store.close()
     shutil.rmtree(Path(store.path).parent, ignore_errors=True)
 

@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import errno
 import os
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from gruponos_ext.core.procfs import PROC, alive, live_stat_fields, pids, stat_fields
+from gruponos_ext.core.procfs import (
+    PROC,
+    alive,
+    host_name,
+    live_stat_fields,
+    pids,
+    stat_fields,
+)
 from gruponos_ext.state.model import LockInfo, ReclaimReason
 
 __all__ = [
@@ -121,7 +127,7 @@ class HostIdentity:
     @classmethod
     def current(cls, host: str | None = None) -> HostIdentity:
         """This process's identity (``host`` defaults to the host name)."""
-        return cls(host or socket.gethostname(), boot_id(), pid_namespace(), machine_id())
+        return cls(host or host_name(), boot_id(), pid_namespace(), machine_id())
 
     def shares_pids_with(self, other: HostIdentity) -> bool:
         """Same host name, same boot and same pid namespace, all known."""

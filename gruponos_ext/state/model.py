@@ -10,7 +10,6 @@ has a ``to_dict()`` that is JSON-ready (ISO-8601 strings) for ``history
 from __future__ import annotations
 
 import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.procfs import host_name
 from gruponos_ext.core.records import FieldsJson, fields_json
 from gruponos_ext.core.result import Result
 
@@ -183,7 +183,7 @@ class LockOwner(FieldsJson):
         """An owner on this host: ``pid`` defaults to this process, ``started_at`` to now."""
         return cls(
             context_id=context_id,
-            host=socket.gethostname(),
+            host=host_name(),
             pid=os.getpid() if pid is None else pid,
             started_at=started_at or datetime.now(timezone.utc),
         )

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from gruponos_ext.core.logging import get_logger
+from gruponos_ext.core.procfs import host_name
 from gruponos_ext.core.redaction import Redactor
 from gruponos_ext.services.alerts.channel import (
     DEFAULT_CHANNEL_TIMEOUT,
@@ -165,14 +166,13 @@ class EmailChannel(RemoteChannel):
     def send(self, alert: Alert) -> None:
         """Connect, optionally STARTTLS and log in, send; raise AlertChannelError on failure."""
         import smtplib
-        import socket
         import ssl
 
         message = self.build_message(alert)
         where = f"SMTP {self.host}:{self.port}"
         try:
-            # gethostname(), not smtplib's default getfqdn(): no DNS lookup.
-            local = self._local_hostname or socket.gethostname() or "localhost"
+            # The host name, not smtplib's default getfqdn(): no DNS lookup.
+            local = self._local_hostname or host_name() or "localhost"
             with smtplib.SMTP(
                 self.host, self.port, timeout=self._timeout, local_hostname=local
             ) as smtp:

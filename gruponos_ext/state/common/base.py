@@ -17,7 +17,6 @@ schema, ``?`` and ``:name``). Both drivers' connections are used through
 
 from __future__ import annotations
 
-import socket
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Generic, Protocol, TypeVar
 
 from gruponos_ext.core.logging import get_logger
+from gruponos_ext.core.procfs import host_name
 from gruponos_ext.state.locks import HostIdentity
 from gruponos_ext.state.model import DEFAULT_PRUNE_BATCH, PruneResult, StateStoreError
 
@@ -61,7 +61,7 @@ class StoreBase(ABC, Generic[C]):
     """Identity, retention and SQL access of a store whose connections are ``C``."""
 
     def __init__(self, *, hostname: str | None, retention_days: float | None) -> None:
-        self._host = hostname or socket.gethostname()
+        self._host = hostname or host_name()
         self._here: HostIdentity | None = None
         self._retention_days = retention_days
         self._last_auto_prune: float | None = None
