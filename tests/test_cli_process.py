@@ -47,7 +47,7 @@ def test_describe_equals_the_edk_describe_formatted(extension_cli: ExtensionCli,
 
 
 _PROBE = """
-import json, sys
+import atexit, json, sys
 events = []
 def audit(event, args):
     if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname"):
@@ -55,16 +55,14 @@ def audit(event, args):
 sys.addaudithook(audit)
 sys.argv = ["gruponos_extension", *sys.argv[1:]]
 from gruponos_ext.extension.cli import main
-code = None
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
 heavy = ("oracledb", "pydantic", "structlog", "yaml", "sqlite3", "smtplib", "urllib.request",
          "http.client", "meltano", "rich")
-print(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules],
-                  "ours": sorted(m for m in sys.modules if m.startswith("gruponos_ext")),
-                  "network": events}), file=sys.__stderr__)
+@atexit.register  # main() ends the process; its atexit handlers still run
+def report():
+    print(json.dumps({"loaded": [m for m in heavy if m in sys.modules],
+                      "ours": sorted(m for m in sys.modules if m.startswith("gruponos_ext")),
+                      "network": events}), file=sys.__stderr__)
+main()
 """
 
 # What the CLI module itself is: click, its parameter types and its runtime.
@@ -85,7 +83,7 @@ def probe(
     result = extension_cli.python(_PROBE, *args, env=env)
     report = json.loads(result.stderr.strip().splitlines()[-1])
     assert isinstance(report, dict)
-    return report
+    return {**report, "code": result.returncode}
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])

@@ -13,7 +13,6 @@ usage or bad settings.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import sys
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from gruponos_ext.extension.params import (
     format_option,
     report_file_options,
 )
-from gruponos_ext.extension.runtime import AppCommand, ExtensionGroup
+from gruponos_ext.extension.runtime import AppCommand, ExtensionGroup, end_process
 
 if TYPE_CHECKING:  # the commands themselves are imported when invoked
     from typing_extensions import Unpack
@@ -314,15 +313,7 @@ def main() -> None:
         code = _output_failed(exc)
     if not _stdout_flushed():
         code = code or 1  # the result is lost: never report success
-    # Startup trick, for a measured figure (bench/bench_startup.py: `health` 0.205 ->
-    # 0.180 s): at exit the interpreter's last collections walk every object of every
-    # module loaded, ~25 ms for `health`, whose forked checks process also left those
-    # pages shared. Frozen objects are skipped. The process is ending: atexit
-    # handlers, stream flushes and the finalizers of objects freed by reference
-    # counting still run; only objects left in reference cycles are not collected,
-    # and the OS reclaims their memory.
-    gc.freeze()
-    sys.exit(code)
+    end_process(code)
 
 
 def _output_failed(exc: OSError) -> int:

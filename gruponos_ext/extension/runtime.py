@@ -2,6 +2,7 @@
 
 * :class:`ExtensionGroup` makes every usage error one line ending with where
   to find help (click prints usage, a hint and the error on three).
+* :func:`end_process` ends the process with the command's exit status.
 * :class:`AppCommand` is a command that does the extension's work: logging
   is set up first; the command returns its exit status
   (0, 1, or a guarded run's own code); an error it raises ends in one line,
@@ -16,14 +17,19 @@ click until a command runs.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import gc
+import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any, NoReturn
 
 import click
 
-__all__ = ["AppCommand", "ExtensionGroup", "OneLineUsageError"]
+__all__ = ["AppCommand", "ExtensionGroup", "OneLineUsageError", "end_process"]
 
 
 class OneLineUsageError(click.UsageError):
@@ -97,3 +103,40 @@ class AppCommand(click.Command):
         if status:
             ctx.exit(int(status))
         return status
+
+
+def end_process(code: int | str | None) -> NoReturn:
+    """End the process as ``sys.exit(code)`` would, without the interpreter's teardown.
+
+    Startup trick, for a measured figure (bench/bench_startup.py): after the
+    command, the interpreter frees every module it loaded, one object at a
+    time, ~6 ms of a ``health`` run that the operating system does at once.
+    What a normal exit guarantees is kept, in its order: threads that are
+    not daemons are waited for (if one runs, this is a normal exit), then
+    the ``atexit`` handlers run (logging's flush among them), then stdout
+    and stderr are flushed. Finalizers of objects still alive do not run;
+    the commands close what they open (``with``).
+    """
+    status = _exit_status(code)
+    main = threading.main_thread()
+    if any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        # The interpreter waits for them. Its last collections would walk every
+        # object of every module loaded (~25 ms); frozen objects are skipped.
+        gc.freeze()
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
+
+
+def _exit_status(code: int | str | None) -> int:
+    """The status ``sys.exit(code)`` gives; a message is written to stderr, as it does."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    with contextlib.suppress(OSError, ValueError):
+        print(code, file=sys.stderr)
+    return 1
