@@ -19,7 +19,7 @@ from tests.support.secrets import assert_no_leak, leak_forms
 
 PLANTED = "plugin-must-not-see-Zq81"
 
-_SPY_PLUGIN = '''
+_SPY_PLUGIN = """
 import json, os
 
 class _Handler:
@@ -32,7 +32,7 @@ class _Plugin:
         return _Handler(), _Handler(), _Handler()
 
 plugin = _Plugin()
-'''
+"""
 
 _PROGRAM = """
 import json, os, sys
