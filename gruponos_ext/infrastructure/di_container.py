@@ -327,12 +327,13 @@ class GruponosMeltanoContainer(Container):
     def _schedule_freshness_check(self) -> HealthCheck:
         """``schedules:freshness`` over the project's meltano.yml and the state store."""
         from gruponos_ext.health.freshness import schedule_freshness_check
-        from gruponos_ext.project.schedules import read_schedules
+        from gruponos_ext.project.schedule_cache import SCHEDULE_CACHE_FILE, cached_schedules
 
         settings = self.settings
-        root = settings.project_root
+        root, state_dir = settings.project_root, settings.state_dir
+        cache_file = state_dir / SCHEDULE_CACHE_FILE if state_dir is not None else None
         return schedule_freshness_check(
-            functools.partial(read_schedules, root) if root is not None else None,
+            functools.partial(cached_schedules, root, cache_file) if root is not None else None,
             self._state_store_getter(),
             grace=settings.schedule_grace,
             exclude=settings.schedule_exclude,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from gruponos_ext.project.codes import RULES, Severity
-from gruponos_ext.project.yamlio import LineList, LineMap
+from gruponos_ext.project.places import Where, join_key_path
 
 __all__ = [
     "Findings",
@@ -31,40 +31,6 @@ __all__ = [
     "Where",
     "join_key_path",
 ]
-
-
-def join_key_path(base: str, key: str | int) -> str:
-    """``jobs`` + ``0`` -> ``jobs[0]``; ``jobs[0]`` + ``tasks`` -> ``jobs[0].tasks``."""
-    if isinstance(key, int):
-        return f"{base}[{key}]"
-    return f"{base}.{key}" if base else str(key)
-
-
-@dataclass(frozen=True)
-class Where:
-    """A place in a project file: file, key path and (when known) line.
-
-    ``at(key)`` steps into the YAML value found here, so a rule can point at
-    ``plugins.extractors[1].config.company_code`` and still get its line.
-    """
-
-    file: str
-    key_path: str = ""
-    line: int | None = None
-    node: Any = field(default=None, compare=False, repr=False)
-    """The YAML value at this place (internal: lets :meth:`at` find lines)."""
-
-    def at(self, *keys: str | int) -> Where:
-        """The place of ``keys`` below this one (the parent's line when absent)."""
-        here = self
-        for key in keys:
-            node, line, child = here.node, here.line, None
-            if isinstance(node, LineMap) and key in node:
-                line, child = node.key_lines.get(key, line), node[key]
-            elif isinstance(node, LineList) and isinstance(key, int) and 0 <= key < len(node):
-                line, child = node.item_lines[key], node[key]
-            here = Where(here.file, join_key_path(here.key_path, key), line, child)
-        return here
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ the same, reporting each case as a finding instead of a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from gruponos_ext.project.yamlio import (
     read_text_limited,
 )
 
-__all__ = ["MELTANO_FILE", "ProjectFile", "load_files"]
+__all__ = ["MELTANO_FILE", "ProjectFile", "SourceLog", "load_files"]
 
 MELTANO_FILE = "meltano.yml"
 
@@ -41,14 +42,38 @@ class ProjectFile:
         return Where(self.rel, "", None, self.doc)
 
 
+@dataclass
+class SourceLog:
+    """What a load read: each file's text digest, each ``include_paths`` glob's matches.
+
+    Everything the loaded project depends on, as the loader saw it: read the
+    same texts and glob the same patterns to the same files, and the load
+    gives the same result (see :mod:`gruponos_ext.project.schedule_cache`).
+    """
+
+    files: list[tuple[str, int, str]] = field(default_factory=list)
+    """(path relative to the root, size in bytes, SHA-256 in hex), in reading order.
+
+    Of the text parsed, encoded back to UTF-8: the very bytes of the file,
+    which decoded without error."""
+    globs: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    """(pattern, the resolved paths it matched, sorted as globbed), in pattern order."""
+
+
 def load_files(
-    root: Path, findings: Findings, *, limit: int = MAX_FILE_BYTES
+    root: Path,
+    findings: Findings,
+    *,
+    limit: int = MAX_FILE_BYTES,
+    sources: SourceLog | None = None,
 ) -> tuple[ProjectFile, ...]:
     """Read ``meltano.yml`` and its included files, in Meltano's order.
 
     Returns nothing when ``meltano.yml`` itself cannot be used (the reason is
     in ``findings``); an included file that cannot be used is left out.
+    ``sources``, when given, hears every file read and every pattern globbed.
     """
+    log = sources if sources is not None else SourceLog()
     main_path = root / MELTANO_FILE
     if not main_path.is_file():
         findings.add(
@@ -58,7 +83,7 @@ def load_files(
             "(MELTANO_PROJECT_ROOT points elsewhere?)",
         )
         return ()
-    main = _read(main_path, MELTANO_FILE, findings, limit)
+    main = _read(main_path, MELTANO_FILE, findings, limit, log)
     if main is _UNUSABLE:
         return ()
     if main is None:
@@ -76,7 +101,7 @@ def load_files(
         )
         return ()
     files = [ProjectFile(MELTANO_FILE, main)]
-    files += _included(root, ProjectFile(MELTANO_FILE, main), findings, limit)
+    files += _included(root, ProjectFile(MELTANO_FILE, main), findings, limit, log)
     for extra in files[1:]:
         if "include_paths" in extra.doc:
             findings.add(
@@ -94,13 +119,15 @@ class _Unusable:
 _UNUSABLE: Any = _Unusable()
 
 
-def _read(path: Path, rel: str, findings: Findings, limit: int) -> Any:
+def _read(path: Path, rel: str, findings: Findings, limit: int, log: SourceLog) -> Any:
     text = read_text_limited(path, limit)
     if isinstance(text, ReadFailure):
         findings.add(
             "FILE_TOO_LARGE" if text.too_large else "FILE_UNREADABLE", Where(rel), text.reason
         )
         return _UNUSABLE
+    data = text.encode("utf-8")
+    log.files.append((rel, len(data), hashlib.sha256(data).hexdigest()))
     try:
         return parse_yaml(text)
     except YamlError as exc:
@@ -116,7 +143,9 @@ def _read(path: Path, rel: str, findings: Findings, limit: int) -> Any:
         return _UNUSABLE
 
 
-def _included(root: Path, main: ProjectFile, findings: Findings, limit: int) -> list[ProjectFile]:
+def _included(
+    root: Path, main: ProjectFile, findings: Findings, limit: int, log: SourceLog
+) -> list[ProjectFile]:
     if "include_paths" not in main.doc:
         return []
     patterns = main.doc["include_paths"]
@@ -163,6 +192,7 @@ def _included(root: Path, main: ProjectFile, findings: Findings, limit: int) -> 
                 "project root",
             )
             continue
+        log.globs.append((pattern, tuple(str(m.resolve()) for m in matches)))
         matches = [m for m in matches if m != main_path]
         if not matches and quiet:
             continue  # said once above: include_paths is not a list
@@ -194,7 +224,7 @@ def _included(root: Path, main: ProjectFile, findings: Findings, limit: int) -> 
             if resolved in seen:
                 continue
             seen.add(resolved)
-            doc = _read(match, rel, findings, limit)
+            doc = _read(match, rel, findings, limit, log)
             if doc is _UNUSABLE:
                 continue
             if doc is None:

@@ -5,7 +5,7 @@
 Meltano: plugins by (type, name), their ``inherit_from`` parents, jobs with
 their tasks split into blocks exactly as ``meltano run`` splits them,
 schedules, and environments. Each part knows where it is defined
-(:class:`~gruponos_ext.project.findings.Where`: file, key path,
+(:class:`~gruponos_ext.project.places.Where`: file, key path,
 line).
 
 The look-ups follow Meltano's own rules: :meth:`ProjectModel.resolve_block`
@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from gruponos_ext.project.cron.vocabulary import cron_expression
-from gruponos_ext.project.findings import Where
+from gruponos_ext.project.places import Where
 
 __all__ = [
     "PLUGIN_TYPES",

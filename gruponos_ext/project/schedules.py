@@ -14,14 +14,16 @@ from gruponos_ext.project.build import build_model
 from gruponos_ext.project.codes import RULES
 from gruponos_ext.project.errors import ScheduleSourceError
 from gruponos_ext.project.findings import Findings
-from gruponos_ext.project.loading import load_files
+from gruponos_ext.project.loading import SourceLog, load_files
 from gruponos_ext.project.model import Schedule
 from gruponos_ext.project.yamlio import collector_paused
 
 __all__ = ["read_schedules"]
 
 
-def read_schedules(project_root: Path | str) -> tuple[Schedule, ...]:
+def read_schedules(
+    project_root: Path | str, *, sources: SourceLog | None = None
+) -> tuple[Schedule, ...]:
     """Every schedule of the project at ``project_root``, in Meltano's order.
 
     ``meltano.yml``'s first, then each included file's (each file once);
@@ -32,12 +34,13 @@ def read_schedules(project_root: Path | str) -> tuple[Schedule, ...]:
     a project file Meltano cannot load (any of them may hold schedules), or a
     ``schedules`` section Meltano refuses. Mistakes elsewhere in the project
     are ``validate``'s to report. Environments do not change schedules in
-    Meltano 4.4.1.
+    Meltano 4.4.1. ``sources``, when given, hears what was read (see
+    :class:`~gruponos_ext.project.loading.SourceLog`).
     """
     root = Path(project_root)
     findings = Findings()
     with collector_paused():
-        files = load_files(root, findings)
+        files = load_files(root, findings, sources=sources)
         if not files or findings.has_errors():  # every file error makes Meltano refuse
             raise ScheduleSourceError(root, findings.errors or findings.items)
         model = build_model(root, files, findings)

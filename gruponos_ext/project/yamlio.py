@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gruponos_ext.project.places import LineList, LineMap
+
 __all__ = [
     "MAX_FILE_BYTES",
     "LineList",
@@ -37,28 +39,6 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 """The largest project file ``validate`` parses (10 MiB). A real meltano.yml is
 a few hundred KiB at most; a larger one is refused before parsing, which
 would otherwise take seconds and hundreds of MiB."""
-
-
-class LineMap(dict[Any, Any]):
-    """A YAML mapping that knows the line of each of its keys (1-based)."""
-
-    __slots__ = ("key_lines", "line")
-
-    def __init__(self, line: int = 0) -> None:
-        super().__init__()
-        self.line = line
-        self.key_lines: dict[Any, int] = {}
-
-
-class LineList(list[Any]):
-    """A YAML list that knows the line of each of its items (1-based)."""
-
-    __slots__ = ("item_lines", "line")
-
-    def __init__(self, line: int = 0) -> None:
-        super().__init__()
-        self.line = line
-        self.item_lines: list[int] = []
 
 
 @dataclass(frozen=True)
