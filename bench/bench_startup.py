@@ -72,17 +72,15 @@ MUST_NOT_IMPORT = {"describe": ("oracledb",), "validate": ("oracledb",)}
 
 # Runs a console script as its own process would, then dumps sys.modules to a file.
 _MODULES_PROBE = """
-import json, os, runpy, sys
+import atexit, json, os, runpy, sys
 script = sys.argv[1]
 sys.argv = sys.argv[1:]
 sys.path[0] = os.path.dirname(script)  # as when the script runs itself: not the cwd
-try:
-    runpy.run_path(script, run_name="__main__")
-except SystemExit:
-    pass
-finally:
+@atexit.register  # runs however the script ends (ours ends through end_process)
+def dump():
     with open(os.environ["BENCH_MODULES_OUT"], "w") as fh:
         json.dump(sorted(sys.modules), fh)
+runpy.run_path(script, run_name="__main__")
 """
 
 
