@@ -45,7 +45,7 @@ from gruponos_ext.project.cron.due_times import (
 )
 
 if TYPE_CHECKING:
-    from gruponos_ext.project.model import Schedule
+    from gruponos_ext.project.schedule import Schedule
     from gruponos_ext.state.model import LockInfo, RunRecord
     from gruponos_ext.state.protocol import StateStore
 

@@ -22,10 +22,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
-from gruponos_ext.project.cron.vocabulary import cron_expression
 from gruponos_ext.project.places import Where
+from gruponos_ext.project.schedule import Schedule
 
 __all__ = [
     "PLUGIN_TYPES",
@@ -189,40 +189,6 @@ class Job:
     def blocks(self) -> tuple[Block, ...]:
         """Every block, in the order ``meltano run JOB`` runs them."""
         return tuple(block for task in self.tasks for block in task.blocks)
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """A schedule: a job (or a legacy extractor/loader pair) and an interval."""
-
-    name: str
-    where: Where
-    definition: Mapping[str, Any]
-    interval: str | None
-    """The interval as written (cron expression or ``@`` alias); None when empty."""
-    job: str | None = None
-    extractor: str | None = None
-    loader: str | None = None
-    transform: str | None = None
-    env: Mapping[str, Any] = field(default_factory=_nothing)
-
-    @property
-    def kind(self) -> Literal["job", "elt"]:
-        """``job`` when the schedule names a job (Meltano's test), else ``elt``."""
-        return "job" if self.job else "elt"
-
-    @property
-    def run_job(self) -> str:
-        """The job whose successful runs satisfy this schedule: its ``job``, or for the
-        legacy extractor/loader form its own name (Meltano's state id for such runs)."""
-        return self.job or self.name
-
-    @property
-    def cron(self) -> str | None:
-        """The interval as a five-field cron expression, aliases expanded (as
-        Meltano's ``Schedule.cron_interval``); None for ``@once``, ``@manual``,
-        ``@none`` or no interval."""
-        return cron_expression(self.interval)
 
 
 @dataclass(frozen=True)

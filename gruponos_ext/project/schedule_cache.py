@@ -36,7 +36,7 @@ from gruponos_ext.core.files import create_exclusive
 
 if TYPE_CHECKING:
     from gruponos_ext.project.loading import SourceLog
-    from gruponos_ext.project.model import Schedule
+    from gruponos_ext.project.schedule import Schedule
 
 __all__ = ["CACHE_FORMAT", "SCHEDULE_CACHE_FILE", "cached_schedules"]
 
@@ -128,8 +128,8 @@ def _unchanged(root: Path, files: list[Any], globs: list[Any]) -> bool:
 
 
 def _schedule(entry: dict[str, Any]) -> Schedule:
-    from gruponos_ext.project.model import Schedule
     from gruponos_ext.project.places import Where
+    from gruponos_ext.project.schedule import Schedule
 
     file, key_path, line = entry["where"]
     return Schedule(
