@@ -21,6 +21,7 @@ import pytest
 
 from gruponos_ext.project import ScheduleSourceError, read_schedules
 from gruponos_ext.project.schedule_cache import cached_schedules
+from tests.support.cli import InProcessCli, health_json
 from tests.support.secrets import assert_no_leak, leak_forms
 
 PLANTED = "cache-must-not-keep-Wq73"
@@ -261,3 +262,18 @@ def test_no_secret_of_the_project_is_kept(project: Path, cache: Path) -> None:
 
 def test_without_a_cache_file_it_is_a_plain_read(project: Path) -> None:
     assert _listed(cached_schedules(project, None)) == _listed(read_schedules(project))
+
+
+def test_health_keeps_the_schedules_in_the_state_directory_and_sees_an_edit(
+    in_process_cli: InProcessCli,
+) -> None:
+    check = ("health", "--check", "schedules:freshness", "--format", "json")
+    first = health_json(in_process_cli.run(*check).stdout)
+    kept = in_process_cli.state_dir / "schedule-cache.json"
+    main = in_process_cli.root / "meltano.yml"
+    main.write_text(main.read_text().replace('interval: "@hourly"', 'interval: "@weekly"'))
+    second = health_json(in_process_cli.run(*check).stdout)
+
+    assert kept.is_file()
+    assert "@hourly" in json.dumps(first) and "@weekly" not in json.dumps(first)
+    assert "@weekly" in json.dumps(second) and "@hourly" not in json.dumps(second)

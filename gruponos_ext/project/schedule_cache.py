@@ -108,7 +108,7 @@ def _load(cache_file: Path, root: Path) -> tuple[Schedule, ...] | None:
         ):
             return None
         return tuple(_schedule(entry) for entry in kept["schedules"])
-    except (OSError, ValueError, KeyError, TypeError):  # missing, torn, another shape
+    except Exception:  # missing, torn, another shape, a pattern pathlib refuses: read again
         return None
 
 
