@@ -591,7 +591,7 @@ def _build_without_plugins(model: type[BaseModel]) -> None:
     stand_in = None
     if _PLUGIN_LOADER not in sys.modules:
         stand_in = types.ModuleType(_PLUGIN_LOADER, "no pydantic plugins (gruponos_ext)")
-        stand_in.get_plugins = tuple  # type: ignore[attr-defined]  # () : no plugins
+        stand_in.get_plugins = _no_plugins  # type: ignore[attr-defined]
         sys.modules[_PLUGIN_LOADER] = stand_in
     try:
         model.model_rebuild(force=True)
@@ -605,6 +605,13 @@ def _build_without_plugins(model: type[BaseModel]) -> None:
 
 
 _PLUGIN_LOADER = "pydantic.plugin._loader"
+
+
+def _no_plugins(*_args: object, **_kwargs: object) -> tuple[()]:
+    """What the stand-in loader answers, whatever it is asked: no plugins."""
+    return ()
+
+
 _DISABLE_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
 _build_without_plugins(GruponosMeltanoSettings)
 

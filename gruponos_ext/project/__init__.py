@@ -62,9 +62,9 @@ if TYPE_CHECKING:
         Job,
         Plugin,
         ProjectModel,
-        Schedule,
         Task,
     )
+    from gruponos_ext.project.schedule import Schedule
     from gruponos_ext.project.schedules import read_schedules
     from gruponos_ext.project.yamlio import MAX_FILE_BYTES
 
@@ -119,7 +119,7 @@ __getattr__ = lazy_exports(
         "Job": ".model",
         "Plugin": ".model",
         "ProjectModel": ".model",
-        "Schedule": ".model",
+        "Schedule": ".schedule",
         "Task": ".model",
         "MAX_FILE_BYTES": ".yamlio",
     },
