@@ -71,9 +71,9 @@ def load_files(
 
     Returns nothing when ``meltano.yml`` itself cannot be used (the reason is
     in ``findings``); an included file that cannot be used is left out.
-    ``sources``, when given, hears every file read and every pattern globbed.
+    ``sources``, when given, hears every file read and every pattern globbed
+    (only then are the files hashed).
     """
-    log = sources if sources is not None else SourceLog()
     main_path = root / MELTANO_FILE
     if not main_path.is_file():
         findings.add(
@@ -83,7 +83,7 @@ def load_files(
             "(MELTANO_PROJECT_ROOT points elsewhere?)",
         )
         return ()
-    main = _read(main_path, MELTANO_FILE, findings, limit, log)
+    main = _read(main_path, MELTANO_FILE, findings, limit, sources)
     if main is _UNUSABLE:
         return ()
     if main is None:
@@ -101,7 +101,7 @@ def load_files(
         )
         return ()
     files = [ProjectFile(MELTANO_FILE, main)]
-    files += _included(root, ProjectFile(MELTANO_FILE, main), findings, limit, log)
+    files += _included(root, ProjectFile(MELTANO_FILE, main), findings, limit, sources)
     for extra in files[1:]:
         if "include_paths" in extra.doc:
             findings.add(
@@ -119,15 +119,16 @@ class _Unusable:
 _UNUSABLE: Any = _Unusable()
 
 
-def _read(path: Path, rel: str, findings: Findings, limit: int, log: SourceLog) -> Any:
+def _read(path: Path, rel: str, findings: Findings, limit: int, log: SourceLog | None) -> Any:
     text = read_text_limited(path, limit)
     if isinstance(text, ReadFailure):
         findings.add(
             "FILE_TOO_LARGE" if text.too_large else "FILE_UNREADABLE", Where(rel), text.reason
         )
         return _UNUSABLE
-    data = text.encode("utf-8")
-    log.files.append((rel, len(data), hashlib.sha256(data).hexdigest()))
+    if log is not None:
+        data = text.encode("utf-8")
+        log.files.append((rel, len(data), hashlib.sha256(data).hexdigest()))
     try:
         return parse_yaml(text)
     except YamlError as exc:
@@ -144,7 +145,7 @@ def _read(path: Path, rel: str, findings: Findings, limit: int, log: SourceLog) 
 
 
 def _included(
-    root: Path, main: ProjectFile, findings: Findings, limit: int, log: SourceLog
+    root: Path, main: ProjectFile, findings: Findings, limit: int, log: SourceLog | None
 ) -> list[ProjectFile]:
     if "include_paths" not in main.doc:
         return []
@@ -192,7 +193,8 @@ def _included(
                 "project root",
             )
             continue
-        log.globs.append((pattern, tuple(str(m.resolve()) for m in matches)))
+        if log is not None:
+            log.globs.append((pattern, tuple(str(m.resolve()) for m in matches)))
         matches = [m for m in matches if m != main_path]
         if not matches and quiet:
             continue  # said once above: include_paths is not a list

@@ -54,17 +54,21 @@ def cached_schedules(project_root: Path | str, cache_file: Path | None) -> tuple
     cache (they are not kept). Without ``cache_file``, a plain read.
     """
     root = Path(project_root).resolve()
+    code = ""
     if cache_file is not None:
-        kept = _load(cache_file, root)
+        code = _code_stamp()
+        kept = _load(cache_file, root, code)
         if kept is not None:
             return kept
+    # Only a read needs the reader (and YAML): a kept result is served without them.
     from gruponos_ext.project.loading import SourceLog
     from gruponos_ext.project.schedules import read_schedules
 
+    if cache_file is None:
+        return read_schedules(root)  # nothing to keep: the files are not hashed
     sources = SourceLog()
     schedules = read_schedules(root, sources=sources)
-    if cache_file is not None:
-        _store(cache_file, root, sources, schedules)
+    _store(cache_file, root, code, sources, schedules)
     return schedules
 
 
@@ -96,14 +100,14 @@ def _yaml_stamp() -> str:
     return "yaml: missing"
 
 
-def _load(cache_file: Path, root: Path) -> tuple[Schedule, ...] | None:
+def _load(cache_file: Path, root: Path, code: str) -> tuple[Schedule, ...] | None:
     """The kept schedules, or None when there are none or any source changed."""
     try:
         kept = json.loads(cache_file.read_text(encoding="utf-8"))
         if (
             kept["format"] != CACHE_FORMAT
             or kept["root"] != str(root)
-            or kept["code"] != _code_stamp()
+            or kept["code"] != code
             or not _unchanged(root, kept["files"], kept["globs"])
         ):
             return None
@@ -138,13 +142,17 @@ def _schedule(entry: dict[str, Any]) -> Schedule:
 
 
 def _store(
-    cache_file: Path, root: Path, sources: SourceLog, schedules: tuple[Schedule, ...]
+    cache_file: Path,
+    root: Path,
+    code: str,
+    sources: SourceLog,
+    schedules: tuple[Schedule, ...],
 ) -> None:
     """Keep ``schedules`` with what they came from; best effort (atomic, or not at all)."""
     document = {
         "format": CACHE_FORMAT,
         "root": str(root),
-        "code": _code_stamp(),
+        "code": code,
         "files": sources.files,
         "globs": sources.globs,
         "schedules": [
