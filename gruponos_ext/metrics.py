@@ -55,7 +55,6 @@ write, so ``absent()`` and ``changes()`` behave.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import math
@@ -68,7 +67,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from gruponos_ext.core.errors import GruponosError
-from gruponos_ext.core.files import create_exclusive
+from gruponos_ext.core.files import replace_atomically
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -162,20 +161,6 @@ def _write_failed(target: Path, exc: OSError, source: str | None) -> MetricsWrit
     )
 
 
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform/filesystem.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write_text(
     path: Path | str, text: str, *, mode: int = FILE_MODE, source: str | None = None
 ) -> Path:
@@ -187,25 +172,11 @@ def atomic_write_text(
     file when it cannot be written; no temporary file is left.
     """
     target = report_target(path, source=source)
-    tmp: Path | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = create_exclusive(target.parent, f".{target.name}.", ".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # Created 0600; the collector may run as another user.
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-        tmp = None
+        replace_atomically(target, text, mode=mode)  # the collector may run as another user
     except OSError as exc:
         raise _write_failed(target, exc, source) from exc
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    _fsync_dir(target.parent)
     return target
 
 

@@ -5,6 +5,7 @@ attribution of lifecycle blocks; `initialize --write` on a commented project."""
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -329,3 +330,25 @@ def test_initialize_write_keeps_every_comment_and_a_second_write_changes_nothing
     assert not again.changes
     assert apply_plan(tmp_path, again) == []
     assert (tmp_path / "meltano.yml").read_text(encoding="utf-8") == main
+
+
+def test_initialize_write_keeps_each_file_s_permissions_and_leaves_no_temporary_file(
+    tmp_path: Path,
+) -> None:
+    main, jobs = tmp_path / "meltano.yml", tmp_path / "jobs/nightly.yml"
+    main.write_text(COMMENTED_MAIN, encoding="utf-8")
+    jobs.parent.mkdir()
+    jobs.write_text(COMMENTED_JOBS, encoding="utf-8")
+    main.chmod(0o640)
+    jobs.chmod(0o604)
+
+    apply_plan(tmp_path, plan_project(tmp_path, "gruponos-infra"))
+
+    assert (stat.S_IMODE(main.stat().st_mode), stat.S_IMODE(jobs.stat().st_mode)) == (
+        0o640,
+        0o604,
+    )
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [
+        "meltano.yml",
+        "nightly.yml",
+    ]

@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gruponos_ext.core.files import create_exclusive
+from gruponos_ext.core.files import replace_atomically
 
 if TYPE_CHECKING:
     from gruponos_ext.project.loading import SourceLog
@@ -163,16 +163,5 @@ def _store(
             for s in schedules
         ],
     }
-    tmp: Path | None = None
-    try:
-        fd, tmp = create_exclusive(cache_file.parent, f".{cache_file.name}.", ".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(document, stream)
-        os.replace(tmp, cache_file)
-        tmp = None
-    except OSError:
-        pass  # no cache this time: the next run reads again
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+    with contextlib.suppress(OSError):  # no cache this time: the next run reads again
+        replace_atomically(cache_file, json.dumps(document))

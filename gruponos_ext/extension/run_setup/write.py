@@ -11,13 +11,14 @@ nothing to change is not written, so a second ``--write`` changes nothing.
 from __future__ import annotations
 
 import json
-import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gruponos_ext.core.errors import GruponosError
+from gruponos_ext.core.files import replace_atomically
 
 if TYPE_CHECKING:
     from gruponos_ext.extension.run_setup.plan import JobPlan, ProjectPlan
@@ -160,12 +161,10 @@ def _guard_splice(
 
 
 def _write(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.gruponos-tmp")
+    """Replace ``path`` atomically, keeping its permissions."""
     try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        replace_atomically(path, text, mode=stat.S_IMODE(path.stat().st_mode))
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise ProjectWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
