@@ -55,28 +55,27 @@ def _install_spy(site: Path) -> None:
     (dist / "entry_points.txt").write_text("[pydantic]\nspy = spy_plugin:plugin\n")
 
 
-def test_a_pydantic_plugin_sees_other_models_but_never_the_settings(tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    site.mkdir()
-    _install_spy(site)
-    log = tmp_path / "spy.log"
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(site),
-        "SPY_LOG": str(log),
-        "GRUPONOS_INFRA_ORACLE_PASSWORD": PLANTED,
-        "GRUPONOS_INFRA_STATE_DIR": str(tmp_path / "state"),
-    }
-
-    done = subprocess.run(
+def _run_program(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """:data:`_PROGRAM` in a fresh interpreter with only ``env`` (and PATH, a state directory)."""
+    return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(_PROGRAM)],
-        env=env,
+        env={"PATH": "/usr/bin:/bin", "GRUPONOS_INFRA_STATE_DIR": str(tmp_path / "state"), **env},
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_a_pydantic_plugin_sees_other_models_but_never_the_settings(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    _install_spy(site)
+    log = tmp_path / "spy.log"
+    env = {"PYTHONPATH": str(site), "SPY_LOG": str(log), "GRUPONOS_INFRA_ORACLE_PASSWORD": PLANTED}
+
+    done = _run_program(tmp_path, **env)
 
     assert done.returncode == 0, done.stderr
     seen = log.read_text()
@@ -88,15 +87,7 @@ def test_a_pydantic_plugin_sees_other_models_but_never_the_settings(tmp_path: Pa
 def test_building_the_settings_validator_does_not_import_importlib_metadata(
     tmp_path: Path,
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_PROGRAM)],
-        env={"PATH": "/usr/bin:/bin", "GRUPONOS_INFRA_STATE_DIR": str(tmp_path / "state")},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = _run_program(tmp_path)
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == {"metadata_after_import": False}
